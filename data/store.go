@@ -1,0 +1,135 @@
+package data
+
+import (
+	"context"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// RequestFilter selects requests. Zero fields do not filter.
+type RequestFilter struct {
+	Numbers      []string
+	ServiceCodes []string
+	Kinds        []Kind
+	States       []State
+	// Status filters on the Open311 status: "open" or "closed".
+	Status string
+	// RequestedAt window: From <= requested_at < To.
+	From, To time.Time
+	// UpdatedAt window: UpdatedAfter < updated_at < UpdatedBefore.
+	UpdatedAfter, UpdatedBefore time.Time
+	// Areas: the request was routed to every listed area (layer and id;
+	// Generation ignored).
+	Areas []AreaRef
+	// BBox keeps requests inside the bound.
+	BBox *orb.Bound
+	// Near keeps requests within RadiusM metres of a point.
+	Near *Circle
+	// Cells keeps requests whose H3 cell (resolution H3Resolution) is listed.
+	Cells []uint64
+	// Duplicates: DuplicatesInclude (default), DuplicatesExclude or DuplicatesOnly.
+	Duplicates DuplicateFilter
+	// ExcludePolice drops police-related requests and community concerns
+	// (public views set it).
+	ExcludePolice bool
+	// Paging; Limit 0 means no limit. Order is requested_at descending,
+	// then number descending, unless Ascending.
+	Limit, Offset int
+	Ascending     bool
+}
+
+// Circle is a point and a radius in metres.
+type Circle struct {
+	Lon, Lat, RadiusM float64
+}
+
+// DuplicateFilter says whether duplicates are listed.
+type DuplicateFilter int
+
+// Duplicate filters.
+const (
+	DuplicatesInclude DuplicateFilter = iota
+	DuplicatesExclude
+	DuplicatesOnly
+)
+
+// RequestStore keeps service requests and community concerns durably. Every
+// method that writes returns only after the write is durable.
+type RequestStore interface {
+	// CreateRequest stores a new request with its notes (at least the
+	// "created" note) and assigns r.Number (prefix by kind, sequential per
+	// year of RequestedAt in the jurisdiction, unique across processes
+	// sharing the store, never reused). With a non-empty idempotency key
+	// seen before, nothing is written and the first request is returned with
+	// created false.
+	CreateRequest(ctx context.Context, r *Request, notes []Note, idempotencyKey string) (stored *Request, created bool, err error)
+	// Request reads one request by number. ErrNotFound if none.
+	Request(ctx context.Context, number string) (*Request, error)
+	// Requests lists requests matching f.
+	Requests(ctx context.Context, f RequestFilter) ([]*Request, error)
+	// CountRequests counts requests matching f, ignoring Limit and Offset.
+	CountRequests(ctx context.Context, f RequestFilter) (int, error)
+	// ScanRequests streams every request matching f to fn in order, with
+	// bounded memory; fn's error stops the scan and is returned.
+	ScanRequests(ctx context.Context, f RequestFilter, fn func(*Request) error) error
+	// UpdateRequest reads the request under a write lock, lets fn change it
+	// and return notes to append, then stores both atomically and sets
+	// UpdatedAt. fn's error aborts without writing and is returned.
+	UpdateRequest(ctx context.Context, number string, fn func(r *Request) ([]Note, error)) (*Request, error)
+	// Notes lists a request's notes, oldest first. ErrNotFound if no request.
+	Notes(ctx context.Context, number string) ([]Note, error)
+	// ImportRequests inserts or replaces requests by their existing Number
+	// (imports keep the city's numbers), idempotently, in one transaction.
+	ImportRequests(ctx context.Context, rs []*Request) (inserted, updated int, err error)
+}
+
+// Role is what an API key may do.
+type Role string
+
+// Roles, from least to most privileged.
+const (
+	RoleIntake     Role = "intake"     // intake systems: create requests
+	RoleStaff      Role = "staff"      // district staff: read and transition within their districts
+	RoleSupervisor Role = "supervisor" // staff who may approve further extensions and closures
+	RoleAdmin      Role = "admin"      // everything, boundaries and keys
+)
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleIntake, RoleStaff, RoleSupervisor, RoleAdmin:
+		return r, nil
+	}
+	return "", Invalid("role", "%q is not a role (intake, staff, supervisor, admin)", s)
+}
+
+// APIKey is a credential for intake systems and staff. Only a hash of the
+// secret is stored; the secret is shown once at creation.
+type APIKey struct {
+	ID   string // public part, e.g. "k_3f9a1c2b"
+	Name string
+	Role Role
+	// Districts scopes staff and supervisors (normalised district ids, "012"
+	// style as the jurisdiction uses them); empty means every district.
+	Districts []string
+	Hash      []byte
+	CreatedAt time.Time
+	RevokedAt time.Time // zero if active
+}
+
+// KeyStore keeps API keys.
+type KeyStore interface {
+	CreateKey(ctx context.Context, k *APIKey) error // ErrConflict on duplicate ID
+	Key(ctx context.Context, id string) (*APIKey, error)
+	Keys(ctx context.Context) ([]*APIKey, error)
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+}
+
+// Store is everything a geo311 server keeps.
+type Store interface {
+	BoundaryStore
+	RequestStore
+	KeyStore
+	Ping(ctx context.Context) error
+}
