@@ -40,8 +40,6 @@ const (
 
 type coordIJK struct{ i, j, k int }
 
-var unitVecs = [7]coordIJK{{0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0, 1, 1}, {1, 0, 0}, {1, 0, 1}, {1, 1, 0}}
-
 // latLngToCell returns the H3 cell of a point (degrees) at res, or 0 for
 // non-finite input or a resolution outside 0..15.
 func latLngToCell(latDeg, lngDeg float64, res int) uint64 {
@@ -191,9 +189,16 @@ func ijkNormalize(c *coordIJK) {
 	}
 }
 
-// lroundDiv7 is C's lroundl(n / 7.0L): round half away from zero.
+// lroundDiv7 is C's lroundl(n / 7.0L). n/7 is never exactly halfway between
+// two integers, so it is the nearest integer, floor((n+3)/7), computed
+// without floating point.
 func lroundDiv7(n int) int {
-	return int(math.Round(float64(n) / 7.0))
+	m := n + 3
+	q := m / 7
+	if m%7 < 0 {
+		q--
+	}
+	return q
 }
 
 func upAp7(c *coordIJK) {
@@ -226,14 +231,14 @@ func downAp7r(c *coordIJK) {
 	ijkNormalize(c)
 }
 
+// unitIjkToDigit maps a normalised unit (or zero) ijk vector to its digit;
+// the unit vectors are the binary digits of the direction (i=4, j=2, k=1).
 func unitIjkToDigit(c coordIJK) int {
 	ijkNormalize(&c)
-	for d := 0; d < 7; d++ {
-		if unitVecs[d] == c {
-			return d
-		}
+	if uint(c.i) > 1 || uint(c.j) > 1 || uint(c.k) > 1 || c.i+c.j+c.k == 3 {
+		return 7
 	}
-	return 7
+	return c.i<<2 | c.j<<1 | c.k
 }
 
 func cellRes(h uint64) int { return int(h&h3ResMask) >> h3ResOffset }

@@ -84,9 +84,11 @@ func BenchmarkLatLngToCellGo(b *testing.B) {
 		pts[i] = [2]float64{41.64 + rng.Float64()*0.39, -87.94 + rng.Float64()*0.42}
 	}
 	var s uint64
+	cpu := startCPU()
 	for i := 0; b.Loop(); i++ {
 		p := pts[i&1023]
 		s ^= latLngToCell(p[0], p[1], 10)
 	}
+	cpu.report(b)
 	_ = s
 }

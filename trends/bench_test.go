@@ -1,0 +1,73 @@
+package trends
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+var (
+	bench2MOnce sync.Once
+	bench2M     []*data.Request
+	benchStart  = time.Date(2025, 1, 1, 0, 0, 0, 0, chicago)
+)
+
+// requests2M: 2 million synthetic requests over two years (2025-2026),
+// generated once per test binary with a fixed seed.
+func requests2M() []*data.Request {
+	bench2MOnce.Do(func() { bench2M = synthRequests(2_000_000, 2026, benchStart, 730) })
+	return bench2M
+}
+
+// BenchmarkCubeBuild2M builds a cube from 2 million requests with Load (the
+// start-up path: both cores).
+func BenchmarkCubeBuild2M(b *testing.B) {
+	rs := requests2M()
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		c, err := NewCube(Options{Location: chicago})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Load(rs)
+	}
+	cpu.report(b)
+}
+
+var benchCubeOnce sync.Once
+var benchCube *Cube
+
+func cube2M(b *testing.B) *Cube {
+	benchCubeOnce.Do(func() {
+		c, err := NewCube(Options{Location: chicago})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Load(requests2M())
+		benchCube = c
+	})
+	return benchCube
+}
+
+// BenchmarkHeatmapYear: a year's window over the 2-million-request cube,
+// at each resolution, every type, opened, duplicates excluded.
+func BenchmarkHeatmapYear(b *testing.B) {
+	c := cube2M(b)
+	for _, res := range []int{7, 8, 9, 10} {
+		b.Run(resName(res), func(b *testing.B) {
+			q := HeatmapQuery{From: benchStart.AddDate(0, 6, 0), To: benchStart.AddDate(1, 6, 0), Resolution: res}
+			cpu := startCPU()
+			for b.Loop() {
+				if _, err := c.Heatmap(q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+func resName(res int) string { return "res" + string(rune('0'+res/10)) + string(rune('0'+res%10)) }
