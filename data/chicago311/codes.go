@@ -48,35 +48,46 @@ func fold(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }
 
+// origins maps portal origin values (compared without regard to case) to
+// data origins.
+var origins = [...]struct {
+	value  string
+	origin data.Origin
+}{
+	{"Phone Call", data.OriginPhone}, {"Phone", data.OriginPhone},
+	{"Internet", data.OriginWeb}, {"E-Mail", data.OriginWeb}, {"Email", data.OriginWeb},
+	{"Chat", data.OriginWeb}, {"Web", data.OriginWeb},
+	{"Mobile Device", data.OriginMobile}, {"Salesforce Mobile App", data.OriginMobile},
+	{"Text Message", data.OriginMobile}, {"Mobile App", data.OriginMobile},
+	{"Open311 Interface", data.OriginOpen311}, {"Open311", data.OriginOpen311},
+	{"Spot Checker", data.OriginStaff}, {"City Department", data.OriginStaff},
+	{"Generated In House", data.OriginStaff}, {"Alderman's Office", data.OriginStaff},
+	{"Walk-in", data.OriginStaff}, {"Walk in", data.OriginStaff}, {"Mail", data.OriginStaff},
+	{"Internal", data.OriginStaff},
+}
+
 // Origin maps a portal origin value to a data.Origin. Unknown and empty
 // values map to data.OriginImport.
 func Origin(s string) data.Origin {
-	switch fold(s) {
-	case "phone call", "phone":
-		return data.OriginPhone
-	case "internet", "e-mail", "email", "chat", "web":
-		return data.OriginWeb
-	case "mobile device", "salesforce mobile app", "text message", "mobile app":
-		return data.OriginMobile
-	case "open311 interface", "open311":
-		return data.OriginOpen311
-	case "spot checker", "city department", "generated in house", "alderman's office",
-		"walk-in", "walk in", "mail", "internal":
-		return data.OriginStaff
+	s = strings.TrimSpace(s)
+	for _, o := range origins {
+		if len(o.value) == len(s) && strings.EqualFold(o.value, s) {
+			return o.origin
+		}
 	}
 	return data.OriginImport
 }
 
 // parseStatus maps a recorded status to a state and duplicate flag.
 func parseStatus(s string) (st data.State, dup bool, ok bool) {
-	f := fold(s)
-	if base, found := strings.CutSuffix(f, " - dup"); found {
-		f, dup = base, true
+	if n := len(s); n > 6 && strings.EqualFold(s[n-6:], " - dup") {
+		s, dup = strings.TrimSpace(s[:n-6]), true
 	}
-	switch f {
-	case "open":
+	switch {
+	case strings.EqualFold(s, "open"):
 		return data.StateNew, dup, true
-	case "completed", "closed", "canceled", "cancelled":
+	case strings.EqualFold(s, "completed"), strings.EqualFold(s, "closed"),
+		strings.EqualFold(s, "canceled"), strings.EqualFold(s, "cancelled"):
 		return data.StateClosed, dup, true
 	}
 	return "", false, false

@@ -38,7 +38,12 @@ type RowError struct {
 
 func (e *RowError) Error() string {
 	if e.Column != "" {
-		return fmt.Sprintf("line %d: column %q: %s", e.Line, e.Column, data.ErrorMessage(e.Err))
+		msg := data.ErrorMessage(e.Err)
+		var de *data.Error
+		if errors.As(e.Err, &de) && de.Field == e.Column {
+			msg = de.Message
+		}
+		return fmt.Sprintf("line %d: column %q: %s", e.Line, e.Column, msg)
 	}
 	return fmt.Sprintf("line %d: %s", e.Line, data.ErrorMessage(e.Err))
 }
@@ -62,6 +67,15 @@ type Reader struct {
 	created, modified, closed timeParser
 	legacyTypes               map[string]*LegacyType
 	intern                    map[string]string
+	// last-value caches: exports are sorted, so consecutive rows repeat.
+	lastType    string
+	lastLegacy  *LegacyType
+	lastOrigin  string
+	lastOriginV data.Origin
+	// Requests and recorded areas are carved from slabs to cut allocations;
+	// a slab stays alive while any request carved from it does.
+	reqSlab  []data.Request
+	areaSlab []data.AreaRef
 }
 
 // cols holds the index of every known column, -1 when absent.
@@ -81,6 +95,9 @@ type attrCol struct {
 	i   int
 	key string
 }
+
+// slabSize is how many requests are allocated at once.
+const slabSize = 64
 
 // maxIntern bounds the table of interned area ids.
 const maxIntern = 4096
@@ -239,13 +256,22 @@ func (r *Reader) Next() (*data.Request, error) {
 	line, _ := r.csv.FieldPos(0)
 	req, col, err := r.build(rec)
 	if err != nil {
-		name := ""
+		name := data.ErrorField(err)
 		if col >= 0 {
 			name = r.header[col]
 		}
 		return nil, &RowError{Line: line, Column: name, Err: err}
 	}
 	return req, nil
+}
+
+// name returns the header name of column i as given, or def if the column
+// is absent.
+func (r *Reader) name(i int, def string) string {
+	if i < 0 {
+		return def
+	}
+	return r.header[i]
 }
 
 func get(rec []string, i int) string {
@@ -259,23 +285,32 @@ func get(rec []string, i int) string {
 func (r *Reader) build(rec []string) (*data.Request, int, error) {
 	c := &r.c
 	legacy := r.schema == SchemaLegacy
-	req := &data.Request{
+	if len(r.reqSlab) == 0 {
+		r.reqSlab = make([]data.Request, slabSize)
+	}
+	req := &r.reqSlab[0]
+	r.reqSlab = r.reqSlab[1:]
+	*req = data.Request{
 		Jurisdiction: Jurisdiction,
 		Kind:         data.KindServiceRequest,
 		Legacy:       legacy,
 		Origin:       data.OriginImport,
 	}
 	if req.Number = get(rec, c.number); req.Number == "" {
-		return nil, c.number, data.Invalid(r.header[c.number], "missing service request number")
+		return nil, c.number, data.Invalid(r.name(c.number, "sr_number"), "missing service request number")
 	}
 	req.ServiceName = get(rec, c.typ)
 	if req.ServiceName == "" {
-		return nil, c.typ, data.Invalid(r.header[c.typ], "missing service request type")
+		return nil, c.typ, data.Invalid(r.name(c.typ, "sr_type"), "missing service request type")
 	}
 	if legacy {
-		lt, ok := r.legacyTypes[fold(req.ServiceName)]
-		if !ok {
-			return nil, c.typ, data.Invalid(r.header[c.typ], "unknown legacy service request type %q", req.ServiceName)
+		lt := r.lastLegacy
+		if req.ServiceName != r.lastType || lt == nil {
+			lt = r.legacyTypes[fold(req.ServiceName)]
+			r.lastType, r.lastLegacy = req.ServiceName, lt
+		}
+		if lt == nil {
+			return nil, c.typ, data.Invalid(r.name(c.typ, "sr_type"), "unknown legacy service request type %q", req.ServiceName)
 		}
 		req.ServiceCode, req.Department = lt.Code, lt.Department
 	} else {
@@ -289,19 +324,24 @@ func (r *Reader) build(rec []string) (*data.Request, int, error) {
 				}
 			}
 			if req.ServiceCode == "" {
-				return nil, c.code, data.Invalid(r.header[c.typ], "no sr_short_code and no known code for type %q", req.ServiceName)
+				return nil, c.code, data.Invalid(r.name(c.typ, "sr_type"), "no sr_short_code and no known code for type %q", req.ServiceName)
 			}
 		}
-		req.Origin = Origin(get(rec, c.origin))
+		if o := get(rec, c.origin); o == r.lastOrigin && r.lastOriginV != "" {
+			req.Origin = r.lastOriginV
+		} else {
+			req.Origin = Origin(o)
+			r.lastOrigin, r.lastOriginV = o, req.Origin
+		}
 	}
 
 	status := get(rec, c.status)
 	st, dup, ok := parseStatus(status)
 	if !ok {
-		return nil, c.status, data.Invalid(r.header[c.status], "unknown status %q (Open, Completed, Canceled, optionally \" - Dup\")", status)
+		return nil, c.status, data.Invalid(r.name(c.status, "status"), "unknown status %q (Open, Completed, Canceled, optionally \" - Dup\")", status)
 	}
 	req.State, req.Duplicate = st, dup
-	if f := fold(status); strings.HasPrefix(f, "cancel") {
+	if len(status) >= 6 && strings.EqualFold(status[:6], "cancel") {
 		req.Disposition = "Canceled"
 	}
 
@@ -309,12 +349,12 @@ func (r *Reader) build(rec []string) (*data.Request, int, error) {
 	s := get(rec, c.created)
 	t, ok := r.created.parse(s)
 	if !ok {
-		return nil, c.created, data.Invalid(r.header[c.created], "missing or unparsable date %q", s)
+		return nil, c.created, data.Invalid(r.name(c.created, "created_date"), "missing or unparsable date %q", s)
 	}
 	req.RequestedAt = t
 	if s = get(rec, c.closed); s != "" {
 		if t, ok = r.closed.parse(s); !ok {
-			return nil, c.closed, data.Invalid(r.header[c.closed], "unparsable date %q", s)
+			return nil, c.closed, data.Invalid(r.name(c.closed, "closed_date"), "unparsable date %q", s)
 		}
 		req.ClosedAt = t
 	}
@@ -324,7 +364,7 @@ func (r *Reader) build(rec []string) (*data.Request, int, error) {
 	}
 	if s = get(rec, c.modified); s != "" {
 		if t, ok = r.modified.parse(s); !ok {
-			return nil, c.modified, data.Invalid(r.header[c.modified], "unparsable date %q", s)
+			return nil, c.modified, data.Invalid(r.name(c.modified, "last_modified_date"), "unparsable date %q", s)
 		}
 		req.UpdatedAt = t
 	}
@@ -336,14 +376,14 @@ func (r *Reader) build(rec []string) (*data.Request, int, error) {
 	if c.duplicate >= 0 {
 		b, ok := parseBool(get(rec, c.duplicate))
 		if !ok {
-			return nil, c.duplicate, data.Invalid(r.header[c.duplicate], "not a boolean: %q", get(rec, c.duplicate))
+			return nil, c.duplicate, data.Invalid(r.name(c.duplicate, "duplicate"), "not a boolean: %q", get(rec, c.duplicate))
 		}
 		req.Duplicate = req.Duplicate || b
 	}
 	if c.legacyRecord >= 0 {
 		b, ok := parseBool(get(rec, c.legacyRecord))
 		if !ok {
-			return nil, c.legacyRecord, data.Invalid(r.header[c.legacyRecord], "not a boolean: %q", get(rec, c.legacyRecord))
+			return nil, c.legacyRecord, data.Invalid(r.name(c.legacyRecord, "legacy_record"), "not a boolean: %q", get(rec, c.legacyRecord))
 		}
 		req.Legacy = req.Legacy || b
 	}
@@ -397,7 +437,11 @@ func (r *Reader) build(rec []string) (*data.Request, int, error) {
 		}
 	}
 	if n > 0 {
-		req.RecordedAreas = make([]data.AreaRef, 0, n)
+		if len(r.areaSlab) < n {
+			r.areaSlab = make([]data.AreaRef, 5*slabSize)
+		}
+		req.RecordedAreas = r.areaSlab[:0:n]
+		r.areaSlab = r.areaSlab[n:]
 		add := func(l data.Layer, id string) {
 			if id != "" {
 				req.RecordedAreas = append(req.RecordedAreas, data.AreaRef{Layer: l, ID: id, Generation: RecordedGeneration})
@@ -426,18 +470,18 @@ func (r *Reader) location(rec []string, req *data.Request) (int, error) {
 	latS, lonS := get(rec, c.lat), get(rec, c.lon)
 	if latS != "" || lonS != "" {
 		if latS == "" {
-			return c.lat, data.Invalid(r.header[c.lat], "missing while longitude is given")
+			return c.lat, data.Invalid(r.name(c.lat, "latitude"), "missing while longitude is given")
 		}
 		if lonS == "" {
-			return c.lon, data.Invalid(r.header[c.lon], "missing while latitude is given")
+			return c.lon, data.Invalid(r.name(c.lon, "longitude"), "missing while latitude is given")
 		}
 		lat, err := strconv.ParseFloat(latS, 64)
 		if err != nil || math.IsNaN(lat) || lat < -90 || lat > 90 {
-			return c.lat, data.Invalid(r.header[c.lat], "%q is not a latitude between -90 and 90", latS)
+			return c.lat, data.Invalid(r.name(c.lat, "latitude"), "%q is not a latitude between -90 and 90", latS)
 		}
 		lon, err := strconv.ParseFloat(lonS, 64)
 		if err != nil || math.IsNaN(lon) || lon < -180 || lon > 180 {
-			return c.lon, data.Invalid(r.header[c.lon], "%q is not a longitude between -180 and 180", lonS)
+			return c.lon, data.Invalid(r.name(c.lon, "longitude"), "%q is not a longitude between -180 and 180", lonS)
 		}
 		if lat != 0 || lon != 0 {
 			req.Lon, req.Lat = lon, lat
@@ -449,18 +493,18 @@ func (r *Reader) location(rec []string, req *data.Request) (int, error) {
 		return -1, nil
 	}
 	if xS == "" {
-		return c.x, data.Invalid(r.header[c.x], "missing while the y coordinate is given")
+		return c.x, data.Invalid(r.name(c.x, "x_coordinate"), "missing while the y coordinate is given")
 	}
 	if yS == "" {
-		return c.y, data.Invalid(r.header[c.y], "missing while the x coordinate is given")
+		return c.y, data.Invalid(r.name(c.y, "y_coordinate"), "missing while the x coordinate is given")
 	}
 	x, err := strconv.ParseFloat(xS, 64)
 	if err != nil || math.IsNaN(x) || x < 0 || x > 5e6 {
-		return c.x, data.Invalid(r.header[c.x], "%q is not a State Plane easting in feet (0 to 5,000,000)", xS)
+		return c.x, data.Invalid(r.name(c.x, "x_coordinate"), "%q is not a State Plane easting in feet (0 to 5,000,000)", xS)
 	}
 	y, err := strconv.ParseFloat(yS, 64)
 	if err != nil || math.IsNaN(y) || y < 0 || y > 5e6 {
-		return c.y, data.Invalid(r.header[c.y], "%q is not a State Plane northing in feet (0 to 5,000,000)", yS)
+		return c.y, data.Invalid(r.name(c.y, "y_coordinate"), "%q is not a State Plane northing in feet (0 to 5,000,000)", yS)
 	}
 	if x == 0 && y == 0 { // the portal writes 0,0 for "not geocoded"
 		return -1, nil

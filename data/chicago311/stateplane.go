@@ -67,7 +67,7 @@ func (t *tm) forwardXiEta(phi, dlam float64) (xi, eta float64) {
 	s := math.Sin(phi)
 	tau := math.Sinh(math.Atanh(s) - t.e*math.Atanh(t.e*s)) // tan of conformal latitude
 	xiP := math.Atan2(tau, math.Cos(dlam))
-	etaP := math.Atanh(math.Sin(dlam) / math.Sqrt(tau*tau+math.Cos(dlam)*math.Cos(dlam)))
+	etaP := math.Asinh(math.Sin(dlam) / math.Sqrt(tau*tau+math.Cos(dlam)*math.Cos(dlam)))
 	xi, eta = xiP, etaP
 	for j := 1; j <= tmEntries; j++ {
 		fj := float64(2 * j)
