@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -104,8 +105,7 @@ func ParseAddress(s string) Address {
 		}
 		return ' '
 	}, s)
-	s = strings.ReplaceAll(s, "#", " # ")
-	toks := strings.Fields(s)
+	toks := splitTokens(s)
 	// Split an intersection.
 	var cross []string
 	for i, t := range toks {
@@ -119,14 +119,12 @@ func ParseAddress(s string) Address {
 	if len(toks) > 0 {
 		if n, rest, ok := houseNumber(toks); ok {
 			a.Number = n
-			toks = rest
+			toks = skipNumbers(rest)
 		}
 	}
 	a.Dir, a.Name = streetName(toks)
 	if len(cross) > 0 {
-		if _, rest, ok := houseNumber(cross); ok {
-			cross = rest
-		}
+		cross = skipNumbers(slices.DeleteFunc(slices.Clone(cross), func(t string) bool { return t == "&" || t == "@" || t == "/" || t == "AND" || t == "AT" }))
 		a.CrossDir, a.CrossName = streetName(cross)
 		if a.Name == "" {
 			a.Dir, a.Name, a.CrossDir, a.CrossName = a.CrossDir, a.CrossName, "", ""
@@ -139,6 +137,46 @@ func ParseAddress(s string) Address {
 		return Address{}
 	}
 	return a
+}
+
+// splitTokens splits on spaces, makes "&", "@", "/" and "#" tokens of their
+// own (except in "1/2") and trims dashes from token ends, so that the
+// house-number and street steps see the same tokens on every parse.
+func splitTokens(s string) []string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if f == "1/2" {
+			out = append(out, f)
+			continue
+		}
+		start := 0
+		for i := 0; i <= len(f); i++ {
+			if i < len(f) && !strings.ContainsRune("&@/#", rune(f[i])) {
+				continue
+			}
+			if t := strings.Trim(f[start:i], "-"); t != "" {
+				out = append(out, t)
+			}
+			if i < len(f) {
+				out = append(out, f[i:i+1])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// skipNumbers drops leading tokens that read as house numbers: a street
+// name never starts with one ("1234 1236 N CLARK ST" is N CLARK ST).
+func skipNumbers(toks []string) []string {
+	for len(toks) > 0 {
+		_, rest, ok := houseNumber(toks)
+		if !ok {
+			break
+		}
+		toks = rest
+	}
+	return toks
 }
 
 // houseNumber reads a leading house number: 1234, 1234A, 1234-1240, and a
@@ -162,7 +200,7 @@ func houseNumber(toks []string) (int, []string, bool) {
 		return 0, toks[1:], true // "0 N STATE ST": a block start, no usable number
 	}
 	toks = toks[1:]
-	if len(toks) > 0 && (toks[0] == "1/2" || toks[0] == "-") {
+	if len(toks) > 0 && toks[0] == "1/2" {
 		toks = toks[1:]
 	}
 	return n, toks, true
@@ -176,8 +214,7 @@ func streetName(toks []string) (dir, name string) {
 		if units[t] {
 			break
 		}
-		t = strings.Trim(t, "-/@&#")
-		if t == "" {
+		if t == "&" || t == "@" || t == "/" {
 			continue
 		}
 		clean = append(clean, t)

@@ -41,8 +41,8 @@ const EarthRadiusM = 6371008.8
 // cell's centre, hence at grid distance j with 1.5·j·e <= R + 2e. The
 // smallest k with 1.5·(k+1)·e > R + 2e is floor((R/e + 2)/1.5). The bound
 // falls with e, so using MinEdgeM (below every res-9 edge) is safe anywhere.
-// For Chicago radii: 0-65 m -> k=1 (7 cells), 65-260 m -> k=2 (19 cells),
-// 260-455 m -> k=3 (37 cells).
+// Hence radii under 130 m search k=1 (7 cells), 130-324 m k=2 (19 cells),
+// 325-519 m k=3 (37 cells).
 func SearchK(radiusM float64) int {
 	if radiusM <= 0 {
 		return 1 // still cover points a hair across the cell edge
