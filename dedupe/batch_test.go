@@ -30,9 +30,9 @@ func TestRecluster(t *testing.T) {
 		at(req("E", "AAF", 0, 0, "1234 W FULLERTON AVE", ""), 4*time.Hour),  // dedupe off
 		at(req("F", "ZZZ", 0, 0, "1234 W FULLERTON AVE", ""), 5*time.Hour),  // not in the catalogue
 		at(closedAt(req("G", "GRAF", 0, 0, "", ""), 0), 6*time.Hour),        // closed at once
-		at(req("H", "GRAF", 5, 0, "", ""), 7*time.Hour),                      // within 2 days of G closing
+		at(req("H", "GRAF", 5, 0, "", ""), 7*time.Hour),                     // within 2 days of G closing
 		at(req("I", "SFD", 0, 0, "", ""), 8*time.Hour),
-		at(req("J", "SFA", 80, 0, "", ""), 9*time.Hour),                      // same group
+		at(req("J", "SFA", 80, 0, "", ""), 9*time.Hour),                        // same group
 		at(req("K", "PHF", 0, 0, "1234 W FULLERTON AVE", ""), 40*24*time.Hour), // window over: new primary
 	}
 	rs[6].ClosedAt = t0.Add(6*time.Hour + time.Minute)
@@ -124,13 +124,13 @@ func TestBaseline(t *testing.T) {
 	at := func(r *data.Request, d time.Duration) *data.Request { r.RequestedAt = t0.Add(d); return r }
 	rs := []*data.Request{
 		at(req("A", "PHF", 0, 0, "", ""), 0),
-		at(req("B", "PHF", 200, 0, "", ""), time.Hour),          // within 250 m of A
-		at(req("C", "PHF", 240, 0, "", ""), 2*time.Hour),        // nearest is B (40 m): joins A through B
-		at(req("D", "GRAF", 0, 0, "", ""), 3*time.Hour),         // other type
-		at(req("E", "PHF", 600, 0, "", ""), 400*24*time.Hour),   // far from all
-		at(closedAt(req("F", "SKA", 0, 0, "", ""), 0), 0),       // closed at once
-		at(req("G", "SKA", 10, 0, "", ""), 5*time.Hour),         // F closed: primary
-		at(req("H", "PHF", 0, 0, "", ""), 500*24*time.Hour),     // A still open a year later: FixMyStreet has no window
+		at(req("B", "PHF", 200, 0, "", ""), time.Hour),        // within 250 m of A
+		at(req("C", "PHF", 240, 0, "", ""), 2*time.Hour),      // nearest is B (40 m): joins A through B
+		at(req("D", "GRAF", 0, 0, "", ""), 3*time.Hour),       // other type
+		at(req("E", "PHF", 600, 0, "", ""), 400*24*time.Hour), // far from all
+		at(closedAt(req("F", "SKA", 0, 0, "", ""), 0), 0),     // closed at once
+		at(req("G", "SKA", 10, 0, "", ""), 5*time.Hour),       // F closed: primary
+		at(req("H", "PHF", 0, 0, "", ""), 500*24*time.Hour),   // A still open a year later: FixMyStreet has no window
 	}
 	rs[5].RequestedAt, rs[5].ClosedAt = t0, t0.Add(time.Hour)
 	want := map[string]string{"A": "", "B": "A", "C": "A", "D": "", "E": "", "F": "", "G": "", "H": "A"}

@@ -38,7 +38,9 @@ func TestDecide(t *testing.T) {
 	pothole := data.DedupeRule{RadiusM: 40, WindowDays: 30, SameStreet: true}
 	graffiti := data.DedupeRule{RadiusM: 100, WindowDays: 14, IncludeClosedDays: 3}
 	lights := data.DedupeRule{Group: "lights", RadiusM: 150, WindowDays: 30}
-	newPH := func() *data.Request { return req("SR26-9", "PHF", 0, 0, "1234 W FULLERTON AVE", "deep pothole in the curb lane") }
+	newPH := func() *data.Request {
+		return req("SR26-9", "PHF", 0, 0, "1234 W FULLERTON AVE", "deep pothole in the curb lane")
+	}
 	newGR := func() *data.Request { return req("SR26-9", "GRAF", 0, 0, "1234 W FULLERTON AVE", "") }
 	for _, tc := range []struct {
 		name       string
