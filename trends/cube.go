@@ -482,6 +482,7 @@ type Loader struct {
 	typeSeq []string
 	chunk   []loadItem
 	work    chan []loadItem
+	free    chan []loadItem
 	wg      sync.WaitGroup
 	workers []*loadWorker
 	closed  bool
@@ -496,8 +497,7 @@ type loadItem struct {
 }
 
 type loadWorker struct {
-	cells   map[uint64]uint32
-	list    []uint64
+	cells   *cellTable
 	recs    []loadRec
 	skipped int64
 	n       int64
@@ -513,10 +513,10 @@ const loadChunk = 8192
 
 // NewLoader starts a bulk load with one worker per core.
 func (c *Cube) NewLoader() *Loader {
-	l := &Loader{c: c, types: map[string]uint16{}, work: make(chan []loadItem, 4)}
 	n := runtime.GOMAXPROCS(0)
+	l := &Loader{c: c, types: map[string]uint16{}, work: make(chan []loadItem, n), free: make(chan []loadItem, 2*n+1)}
 	for i := 0; i < n; i++ {
-		w := &loadWorker{cells: map[uint64]uint32{}}
+		w := &loadWorker{cells: newCellTable(1 << 15)}
 		l.workers = append(l.workers, w)
 		l.wg.Add(1)
 		go func() {
@@ -524,6 +524,10 @@ func (c *Cube) NewLoader() *Loader {
 			clock := dayClock{loc: c.loc}
 			for items := range l.work {
 				w.run(c, items, &clock)
+				select {
+				case l.free <- items[:0]:
+				default:
+				}
 			}
 		}()
 	}
@@ -549,11 +553,16 @@ func (l *Loader) Add(r *data.Request) {
 	l.chunk = append(l.chunk, it)
 	if len(l.chunk) == loadChunk {
 		l.work <- l.chunk
-		l.chunk = make([]loadItem, 0, loadChunk)
+		select {
+		case l.chunk = <-l.free:
+		default:
+			l.chunk = make([]loadItem, 0, loadChunk)
+		}
 	}
 }
 
 func (w *loadWorker) run(c *Cube, items []loadItem, clock *dayClock) {
+	w.recs = slices.Grow(w.recs, 2*len(items))
 	for i := range items {
 		it := &items[i]
 		var cell uint64
@@ -568,12 +577,7 @@ func (w *loadWorker) run(c *Cube, items []loadItem, clock *dayClock) {
 			continue
 		}
 		w.n++
-		id, ok := w.cells[cell]
-		if !ok {
-			id = uint32(len(w.list))
-			w.list = append(w.list, cell)
-			w.cells[cell] = id
-		}
+		id := w.cells.id(cell)
 		var dup uint32
 		if it.dup {
 			dup = 1
@@ -606,7 +610,7 @@ func (l *Loader) Close() {
 	var fresh []uint64
 	seen := map[uint64]bool{}
 	for _, w := range l.workers {
-		for _, cell := range w.list {
+		for _, cell := range w.cells.list {
 			if _, ok := c.ids[last][cell]; !ok && !seen[cell] {
 				seen[cell] = true
 				fresh = append(fresh, cell)
@@ -637,8 +641,8 @@ func (l *Loader) Close() {
 	for wi, w := range l.workers {
 		c.requests += w.n
 		c.skipped += w.skipped
-		remap := make([]uint32, len(w.list))
-		for i, cell := range w.list {
+		remap := make([]uint32, len(w.cells.list))
+		for i, cell := range w.cells.list {
 			fid, ok := c.ids[last][cell]
 			if !ok {
 				center, ok := centers[cell]

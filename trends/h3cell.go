@@ -65,10 +65,9 @@ func posAngleRads(rads float64) float64 {
 }
 
 func geoToHex2d(lat, lng float64, res int) (face int, x, y float64) {
-	cr := math.Cos(lat)
-	vz := math.Sin(lat)
-	vx := math.Cos(lng) * cr
-	vy := math.Sin(lng) * cr
+	sinLat, cosLat := math.Sincos(lat)
+	sinLng, cosLng := math.Sincos(lng)
+	vx, vy, vz := cosLng*cosLat, sinLng*cosLat, sinLat
 	sqd := 5.0
 	for f := 0; f < 20; f++ {
 		p := &faceCenterPoint[f]
@@ -83,8 +82,9 @@ func geoToHex2d(lat, lng float64, res int) (face int, x, y float64) {
 		return face, 0, 0
 	}
 	fc := &faceCenterGeo[face]
-	az := math.Atan2(math.Cos(lat)*math.Sin(lng-fc[1]),
-		math.Cos(fc[0])*math.Sin(lat)-math.Sin(fc[0])*math.Cos(lat)*math.Cos(lng-fc[1]))
+	sinD, cosD := math.Sincos(lng - fc[1])
+	sinF, cosF := math.Sincos(fc[0])
+	az := math.Atan2(cosLat*sinD, cosF*sinLat-sinF*cosLat*cosD)
 	theta := posAngleRads(faceAxesAzRadsCII[face][0] - posAngleRads(az))
 	if res%2 == 1 {
 		theta = posAngleRads(theta - mAp7RotRads)
@@ -94,7 +94,8 @@ func geoToHex2d(lat, lng float64, res int) (face int, x, y float64) {
 	for i := 0; i < res; i++ {
 		r *= mSqrt7
 	}
-	return face, r * math.Cos(theta), r * math.Sin(theta)
+	sinT, cosT := math.Sincos(theta)
+	return face, r * cosT, r * sinT
 }
 
 func hex2dToCoordIJK(x, y float64) coordIJK {
