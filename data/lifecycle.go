@@ -420,8 +420,11 @@ func checkTransition(r *Request, a Actor, at time.Time, action string, kind Kind
 	if kind != "" && r.Kind != kind {
 		return Errorf(ErrConflict, "%s is a %s: only %ss can be %s", r.Number, kindName(r.Kind), kindName(kind), pastTense(action))
 	}
+	if r.State == StateNotAccepted {
+		return Errorf(ErrConflict, "%s was not accepted and is closed: it cannot be %s", r.Number, pastTense(action))
+	}
 	if r.State.Closed() {
-		return Errorf(ErrConflict, "%s is closed (%s): it cannot be %s", r.Number, r.State, pastTense(action))
+		return Errorf(ErrConflict, "%s is closed: it cannot be %s", r.Number, pastTense(action))
 	}
 	ok := false
 	for _, s := range from {
