@@ -16,7 +16,8 @@ type LegacyType struct {
 }
 
 // LegacyTypes lists the legacy type names the reader knows, with the short
-// codes of the current portal dataset. The three street-light datasets fold
+// codes of the current portal dataset as geo311's Chicago catalogue
+// (geo/catalogue/chicago.json) names them, so imported requests route. The three street-light datasets fold
 // into the current "Street Light Out Complaint" and "Alley Light Out
 // Complaint" types.
 var LegacyTypes = []LegacyType{
@@ -27,10 +28,10 @@ var LegacyTypes = []LegacyType{
 	{"Pot Hole in Street", "PHF", "Pothole in Street Complaint", "CDOT - Department of Transportation"},
 	{"Rodent Baiting/Rat Complaint", "SGA", "Rodent Baiting/Rat Complaint", "Streets and Sanitation"},
 	{"Sanitation Code Violation", "SCB", "Sanitation Code Violation", "Streets and Sanitation"},
-	{"Street Light - 1/Out", "SFD", "Street Light Out Complaint", "CDOT - Department of Transportation"},
-	{"Street Lights - All/Out", "SFD", "Street Light Out Complaint", "CDOT - Department of Transportation"},
-	{"Tree Debris", "SEE", "Tree Debris Clean-Up Request", "Streets and Sanitation"},
-	{"Tree Trim", "SEF", "Tree Trim Request", "Streets and Sanitation"},
+	{"Street Light - 1/Out", "SLA", "Street Light Out Complaint", "CDOT - Department of Transportation"},
+	{"Street Lights - All/Out", "SLA", "Street Light Out Complaint", "CDOT - Department of Transportation"},
+	{"Tree Debris", "SEF", "Tree Debris Clean-Up Request", "Streets and Sanitation"},
+	{"Tree Trim", "SEL", "Tree Trim Request", "Streets and Sanitation"},
 }
 
 // legacyIndex maps a folded type name (lower case, spaces collapsed) to its

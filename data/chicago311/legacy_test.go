@@ -25,13 +25,13 @@ var legacyFiles = []struct {
 }{
 	{"chicago_311_legacy_abandoned-vehicles.csv", 999, 207, []string{"SKA"}, 1, "vehicle_make_model"},
 	{"chicago_311_legacy_garbage-carts.csv", 999, 164, []string{"SIE"}, 0, ""},
-	{"chicago_311_legacy_general.csv", 1497, 948, []string{"SFA", "SFD"}, 1, ""},
+	{"chicago_311_legacy_general.csv", 1497, 948, []string{"SFA", "SLA"}, 1, ""},
 	{"chicago_311_legacy_graffiti-removal.csv", 999, 216, []string{"GRAF"}, 0, "what_type_of_surface_is_the_graffiti_on"},
 	{"chicago_311_legacy_pot-holes.csv", 999, 143, []string{"PHF"}, 0, ""},
 	{"chicago_311_legacy_rodent-baiting.csv", 999, 30, []string{"SGA"}, 0, "number_of_premises_baited"},
 	{"chicago_311_legacy_sanitation-code.csv", 999, 52, []string{"SCB"}, 1, "what_is_the_nature_of_this_code_violation"},
-	{"chicago_311_legacy_tree-debris.csv", 999, 52, []string{"SEE"}, 0, "if_yes_where_is_the_debris_located"},
-	{"chicago_311_legacy_tree-trims.csv", 999, 197, []string{"SEF"}, 0, "location_of_trees"},
+	{"chicago_311_legacy_tree-debris.csv", 999, 52, []string{"SEF"}, 0, "if_yes_where_is_the_debris_located"},
+	{"chicago_311_legacy_tree-trims.csv", 999, 197, []string{"SEL"}, 0, "location_of_trees"},
 }
 
 func readAll(t *testing.T, path string) (reqs []*data.Request, rowErrs []*RowError, schema string) {
