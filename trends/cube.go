@@ -88,8 +88,9 @@ type Options struct {
 // read lock, Add and Update a short write lock.
 //
 // Layout: counts are kept at the finest resolution only, keyed by a dense
-// cell id, in one block per local day (keys sorted, packed as cell<<32 |
-// type<<16 | event<<1 | duplicate, with int32 counts), plus a small delta map
+// cell id, in one block per local day (keys sorted, packed as event<<49 |
+// duplicate<<48 | cell<<16 | type, with int32 counts, so that each event and
+// duplicate flag is one contiguous run of a block), plus a small delta map
 // for incremental updates that is merged into the day blocks once it grows.
 // A per-resolution table maps each finest cell id to the dense id of its
 // ancestor, so a roll-up costs one array read per entry.
@@ -115,6 +116,15 @@ type Cube struct {
 
 	requests, skipped int64
 }
+
+// packKey packs a count's key: flags (event<<1 | duplicate) in bits 48-49,
+// the finest cell's dense id in bits 16-47, the type id in bits 0-15.
+func packKey(flags uint8, fid uint32, tid uint16) uint64 {
+	return uint64(flags)<<48 | uint64(fid)<<16 | uint64(tid)
+}
+
+func keyCell(k uint64) uint32 { return uint32(k >> 16) }
+func keyType(k uint64) uint16 { return uint16(k) }
 
 type block struct {
 	keys   []uint64
@@ -349,7 +359,7 @@ func (c *Cube) addLocked(p contribution, n int32, center orb.Point) {
 		fid = c.newFinestLocked(p.cell, center)
 	}
 	tid := c.typeIDLocked(p.typ)
-	key := uint64(fid)<<32 | uint64(tid)<<16 | uint64(p.flags)
+	key := packKey(p.flags, fid, tid)
 	c.ensureDayLocked(p.day)
 	b := &c.days[p.day-c.base]
 	if i, found := slices.BinarySearch(b.keys, key); found {
@@ -681,8 +691,7 @@ func (l *Loader) Close() {
 	for wi, w := range l.workers {
 		remap := remaps[wi]
 		for _, r := range w.recs {
-			tf := uint64(typeMap[r.tf>>16])<<16 | uint64(r.tf&0xffff)
-			keys[pos[r.day-minDay]] = uint64(remap[r.cell])<<32 | tf
+			keys[pos[r.day-minDay]] = packKey(uint8(r.tf), remap[r.cell], uint16(typeMap[r.tf>>16]))
 			pos[r.day-minDay]++
 		}
 		w.recs = nil

@@ -191,7 +191,19 @@ func ResolutionForZoom(zoom float64) int {
 // filter is the non-spatial part of a query.
 type filter struct {
 	typeOK []bool // by type id; nil: every type
-	flagOK [4]bool
+	// keys in [lo, hi) have the wanted event and duplicate flags.
+	lo, hi uint64
+}
+
+func (f *filter) keep(key uint64) bool {
+	return key >= f.lo && key < f.hi && (f.typeOK == nil || f.typeOK[keyType(key)])
+}
+
+// run returns the part of a block's sorted keys with the wanted flags.
+func (f *filter) run(keys []uint64) (int, int) {
+	a, _ := slices.BinarySearch(keys, f.lo)
+	b, _ := slices.BinarySearch(keys[a:], f.hi)
+	return a, a + b
 }
 
 func (c *Cube) filterLocked(types []string, ev Event, dups bool) (filter, error) {
@@ -199,9 +211,10 @@ func (c *Cube) filterLocked(types []string, ev Event, dups bool) (filter, error)
 	if ev != Opened && ev != Closed {
 		return f, data.Invalid("event", "unknown event %d", ev)
 	}
-	f.flagOK[uint8(ev)<<1] = true
+	f.lo = packKey(uint8(ev)<<1, 0, 0)
+	f.hi = packKey(uint8(ev)<<1+1, 0, 0)
 	if dups {
-		f.flagOK[uint8(ev)<<1|1] = true
+		f.hi = packKey(uint8(ev)<<1+2, 0, 0)
 	}
 	if len(types) > 0 {
 		f.typeOK = make([]bool, len(c.types))
@@ -304,15 +317,13 @@ func (c *Cube) Heatmap(q HeatmapQuery) ([]CellCount, error) {
 		local := make([]int64, ncell)
 		for d := a; d < b; d++ {
 			blk := &c.days[int(lo-c.base)+d]
-			counts := blk.counts
-			for i, key := range blk.keys {
-				if !f.flagOK[key&3] {
+			a, b := f.run(blk.keys)
+			keys, counts := blk.keys[a:b], blk.counts[a:b]
+			for i, key := range keys {
+				if f.typeOK != nil && !f.typeOK[keyType(key)] {
 					continue
 				}
-				if f.typeOK != nil && !f.typeOK[(key>>16)&0xffff] {
-					continue
-				}
-				fid := uint32(key >> 32)
+				fid := keyCell(key)
 				if mask != nil && !mask[fid] {
 					continue
 				}
@@ -332,11 +343,10 @@ func (c *Cube) Heatmap(q HeatmapQuery) ([]CellCount, error) {
 		if dk.day < lo || dk.day > hi {
 			continue
 		}
-		key := dk.key
-		if !f.flagOK[key&3] || (f.typeOK != nil && !f.typeOK[(key>>16)&0xffff]) {
+		if !f.keep(dk.key) {
 			continue
 		}
-		fid := uint32(key >> 32)
+		fid := keyCell(dk.key)
 		if mask != nil && !mask[fid] {
 			continue
 		}
@@ -366,10 +376,10 @@ func (c *Cube) Heatmap(q HeatmapQuery) ([]CellCount, error) {
 // scanLocked calls fn for every entry of days lo..hi passing f and mask.
 func (c *Cube) scanLocked(lo, hi int32, f filter, mask []bool, fn func(day int32, fid uint32, n int32)) {
 	visit := func(day int32, key uint64, n int32) {
-		if !f.flagOK[key&3] || (f.typeOK != nil && !f.typeOK[(key>>16)&0xffff]) {
+		if !f.keep(key) {
 			return
 		}
-		fid := uint32(key >> 32)
+		fid := keyCell(key)
 		if mask != nil && !mask[fid] {
 			return
 		}
@@ -377,8 +387,9 @@ func (c *Cube) scanLocked(lo, hi int32, f filter, mask []bool, fn func(day int32
 	}
 	for d := lo; d <= hi; d++ {
 		blk := &c.days[d-c.base]
-		for i, key := range blk.keys {
-			visit(d, key, blk.counts[i])
+		a, b := f.run(blk.keys)
+		for i := a; i < b; i++ {
+			visit(d, blk.keys[i], blk.counts[i])
 		}
 	}
 	for dk, n := range c.delta {
