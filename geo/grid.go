@@ -17,26 +17,68 @@ import (
 // the query point across the cell and on until a cell side that no edge of
 // the area touches (towards +x, or towards +y when that list is shorter).
 // The covering test is then an exact crossing count over that list.
+//
+// A mixed cell's data lies contiguously in arena, so that resolving it costs
+// one cache miss: at the cell's offset, the number of entries, then per
+// entry its area, its flags (1: covered at the ray's end, 2: ray towards +y,
+// edges stored with x and y swapped), its number of edges and the edges as
+// ax, ay, bx, by. Small integers are exact in float64.
 type grid struct {
+	frame
+	cells []uint32
+	arena []float64
+}
+
+// frame is the cell geometry of a grid. All layers of an Index share one
+// frame, so that one cell number addresses the same cell in every layer.
+type frame struct {
 	minX, minY, maxX, maxY float64 // query domain (the cells' extent)
 	x0, y0                 float64
 	dx, dy                 float64
 	invDx, invDy           float64
 	nx, ny                 int
-	cells                  []uint32
-	mixed                  []span
-	entries                []entry
-	edges                  []float64
 }
 
-type span struct{ start, end uint32 }
+// cell returns the cell number of (x, y), or -1 outside the frame.
+func (f *frame) cell(x, y float64) int {
+	if !(x >= f.minX && x <= f.maxX && y >= f.minY && y <= f.maxY) {
+		return -1
+	}
+	cx := int((x - f.x0) * f.invDx)
+	if cx >= f.nx {
+		cx = f.nx - 1
+	}
+	cy := int((y - f.y0) * f.invDy)
+	if cy >= f.ny {
+		cy = f.ny - 1
+	}
+	return cy*f.nx + cx
+}
 
-// entry is one candidate area of a mixed cell.
-type entry struct {
-	area       uint32
-	start, end uint32 // edge range (in edges, 4 floats each)
-	parity     bool   // covered at the ray's end
-	swap       bool   // ray towards +y: edges are stored with x and y swapped
+// newFrame returns a frame over bound with about gridCellsPerEdge cells per
+// boundary edge (within gridMinCells..gridMaxCells), cells roughly square on
+// the ground.
+func newFrame(bound orb.Bound, edges int) frame {
+	var f frame
+	if edges == 0 || bound.Min[0] > bound.Max[0] {
+		f.minX, f.minY, f.maxX, f.maxY = 1, 1, 0, 0 // empty domain: every lookup misses
+		f.nx, f.ny, f.dx, f.dy, f.invDx, f.invDy = 1, 1, 1, 1, 1, 1
+		return f
+	}
+	w, h := bound.Max[0]-bound.Min[0], bound.Max[1]-bound.Min[1]
+	pad := 1e-7 + 1e-6*math.Max(w, h)
+	f.x0, f.y0 = bound.Min[0]-pad, bound.Min[1]-pad
+	w, h = w+2*pad, h+2*pad
+	mx, my := metresPerDegree((bound.Min[1] + bound.Max[1]) / 2)
+	target := float64(min(max(gridCellsPerEdge*edges, gridMinCells), gridMaxCells))
+	cellM := math.Sqrt(w * mx * h * my / target)
+	f.nx = max(1, int(math.Ceil(w*mx/cellM)))
+	f.ny = max(1, int(math.Ceil(h*my/cellM)))
+	f.dx, f.dy = w/float64(f.nx), h/float64(f.ny)
+	f.invDx, f.invDy = 1/f.dx, 1/f.dy
+	f.minX, f.minY = f.x0, f.y0
+	f.maxX, f.maxY = f.x0+w, f.y0+h
+	return f
 }
 
 const (
@@ -53,46 +95,54 @@ const gridMargin = 1e-9
 
 // find returns the smallest area index whose closed polygon covers (x, y), or -1.
 func (g *grid) find(x, y float64) int {
-	if !(x >= g.minX && x <= g.maxX && y >= g.minY && y <= g.maxY) {
+	c := g.cell(x, y)
+	if c < 0 {
 		return -1
 	}
-	cx := int((x - g.x0) * g.invDx)
-	if cx >= g.nx {
-		cx = g.nx - 1
-	}
-	cy := int((y - g.y0) * g.invDy)
-	if cy >= g.ny {
-		cy = g.ny - 1
-	}
-	v := g.cells[cy*g.nx+cx]
+	return g.resolve(g.cells[c], x, y)
+}
+
+// resolve answers find for a point in a cell whose word is v.
+func (g *grid) resolve(v uint32, x, y float64) int {
 	switch v &^ cellMask {
 	case cellEmpty:
 		return -1
 	case cellUniform:
 		return int(v & cellMask)
 	}
-	m := g.mixed[v&cellMask]
-	for i := m.start; i < m.end; i++ {
-		e := &g.entries[i]
+	a := g.arena[v&cellMask:]
+	n := int(a[0])
+	p := 1
+	for i := 0; i < n; i++ {
+		flags, ne := int(a[p+1]), int(a[p+2])
 		px, py := x, y
-		if e.swap {
+		if flags&2 != 0 {
 			px, py = y, x
 		}
-		if coverEdges(g.edges[4*e.start:4*e.end], e.parity, px, py) {
-			return int(e.area)
+		if coverEdges(a[p+3:p+3+4*ne], flags&1 != 0, px, py) {
+			return int(a[p])
 		}
+		p += 3 + 4*ne
 	}
 	return -1
 }
 
+// touch loads the first word of a mixed cell's data, so that the caller can
+// start the cache misses of several layers before resolving any.
+func (g *grid) touch(v uint32) float64 {
+	if v&^cellMask != cellMixed {
+		return 0
+	}
+	return g.arena[v&cellMask]
+}
+
 // all calls fn for every area covering (x, y), in ascending order.
 func (g *grid) all(x, y float64, fn func(area int)) {
-	if !(x >= g.minX && x <= g.maxX && y >= g.minY && y <= g.maxY) {
+	c := g.cell(x, y)
+	if c < 0 {
 		return
 	}
-	cx := min(int((x-g.x0)*g.invDx), g.nx-1)
-	cy := min(int((y-g.y0)*g.invDy), g.ny-1)
-	v := g.cells[cy*g.nx+cx]
+	v := g.cells[c]
 	switch v &^ cellMask {
 	case cellEmpty:
 		return
@@ -100,16 +150,19 @@ func (g *grid) all(x, y float64, fn func(area int)) {
 		fn(int(v & cellMask))
 		return
 	}
-	m := g.mixed[v&cellMask]
-	for i := m.start; i < m.end; i++ {
-		e := &g.entries[i]
+	a := g.arena[v&cellMask:]
+	n := int(a[0])
+	p := 1
+	for i := 0; i < n; i++ {
+		flags, ne := int(a[p+1]), int(a[p+2])
 		px, py := x, y
-		if e.swap {
+		if flags&2 != 0 {
 			px, py = y, x
 		}
-		if coverEdges(g.edges[4*e.start:4*e.end], e.parity, px, py) {
-			fn(int(e.area))
+		if coverEdges(a[p+3:p+3+4*ne], flags&1 != 0, px, py) {
+			fn(int(a[p]))
 		}
+		p += 3 + 4*ne
 	}
 }
 
@@ -127,12 +180,10 @@ type cellEdge struct {
 	edge uint32
 }
 
-// newGrid builds the grid of the given areas (index i = area i).
-func newGrid(geoms []orb.MultiPolygon) *grid {
-	// Flatten every edge with its area.
-	var edges []float64
-	var edgeArea []uint32
-	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+// gridEdges flattens the edges of geoms and returns them with their area
+// and their bound.
+func gridEdges(geoms []orb.MultiPolygon) (edges []float64, edgeArea []uint32, bound orb.Bound) {
+	bound = orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	for ai, mp := range geoms {
 		before := len(edges)
 		edges = append(edges, flatEdges(mp)...)
@@ -141,26 +192,19 @@ func newGrid(geoms []orb.MultiPolygon) *grid {
 			bound = bound.Extend(orb.Point{edges[k], edges[k+1]})
 		}
 	}
-	g := &grid{}
+	return edges, edgeArea, bound
+}
+
+// newGrid builds the grid of the given areas (index i = area i) on frame f,
+// which must contain them.
+func newGrid(geoms []orb.MultiPolygon, f frame) *grid {
+	edges, edgeArea, _ := gridEdges(geoms)
+	g := &grid{frame: f}
 	ne := len(edgeArea)
-	if ne == 0 {
-		g.minX, g.minY, g.maxX, g.maxY = 1, 1, 0, 0 // empty domain: find always misses
+	if ne == 0 || f.minX > f.maxX {
+		g.cells = make([]uint32, f.nx*f.ny)
 		return g
 	}
-	// Cells roughly square on the ground.
-	w, h := bound.Max[0]-bound.Min[0], bound.Max[1]-bound.Min[1]
-	pad := 1e-7 + 1e-6*math.Max(w, h)
-	g.x0, g.y0 = bound.Min[0]-pad, bound.Min[1]-pad
-	w, h = w+2*pad, h+2*pad
-	mx, my := metresPerDegree((bound.Min[1] + bound.Max[1]) / 2)
-	target := float64(min(max(gridCellsPerEdge*ne, gridMinCells), gridMaxCells))
-	cellM := math.Sqrt(w * mx * h * my / target)
-	g.nx = max(1, int(math.Ceil(w*mx/cellM)))
-	g.ny = max(1, int(math.Ceil(h*my/cellM)))
-	g.dx, g.dy = w/float64(g.nx), h/float64(g.ny)
-	g.invDx, g.invDy = 1/g.dx, 1/g.dy
-	g.minX, g.minY = g.x0, g.y0
-	g.maxX, g.maxY = g.x0+w, g.y0+h
 	nx, ny := g.nx, g.ny
 	g.cells = make([]uint32, nx*ny)
 
@@ -323,15 +367,21 @@ func newGrid(geoms []orb.MultiPolygon) *grid {
 	// Mixed cells.
 	var buf, hbuf, vbuf []uint32
 	addEntry := func(area uint32, es []uint32, parity, swap bool) {
-		start := uint32(len(g.edges) / 4)
+		flags := 0.0
+		if parity {
+			flags++
+		}
+		if swap {
+			flags += 2
+		}
+		g.arena = append(g.arena, float64(area), flags, float64(len(es)))
 		for _, e := range es {
 			if swap {
-				g.edges = append(g.edges, edges[4*e+1], edges[4*e], edges[4*e+3], edges[4*e+2])
+				g.arena = append(g.arena, edges[4*e+1], edges[4*e], edges[4*e+3], edges[4*e+2])
 			} else {
-				g.edges = append(g.edges, edges[4*e:4*e+4]...)
+				g.arena = append(g.arena, edges[4*e:4*e+4]...)
 			}
 		}
-		g.entries = append(g.entries, entry{area: area, start: start, end: uint32(len(g.edges) / 4), parity: parity, swap: swap})
 	}
 	for r := 0; r < ny; r++ {
 		for c := 0; c < nx; c++ {
@@ -351,8 +401,9 @@ func newGrid(geoms []orb.MultiPolygon) *grid {
 			areas = append(areas, fc...)
 			slices.Sort(areas)
 			areas = slices.Compact(areas)
-			g.cells[cell] = cellMixed | uint32(len(g.mixed))
-			first := uint32(len(g.entries))
+			head := len(g.arena)
+			g.cells[cell] = cellMixed | uint32(head)
+			g.arena = append(g.arena, float64(len(areas)))
 			for _, a := range areas {
 				if slices.Contains(fc, a) {
 					addEntry(a, nil, true, false)
@@ -380,10 +431,12 @@ func newGrid(geoms []orb.MultiPolygon) *grid {
 					addEntry(a, hbuf, hPar, false)
 				}
 			}
-			g.mixed = append(g.mixed, span{first, uint32(len(g.entries))})
 		}
 	}
-	g.edges = slices.Clip(g.edges)
+	if len(g.arena) > cellMask {
+		panic("geo: grid arena exceeds 2^30 words")
+	}
+	g.arena = slices.Clip(g.arena)
 	return g
 }
 

@@ -33,6 +33,25 @@ type Index struct {
 	gens       []*data.Generation
 	layers     []layerIndex
 	outsideErr error
+	// frame is the cell geometry shared by every layer's grid.
+	frame frame
+	// base lists the positions of the layers with their own grids.
+	base []int
+	// epochs, sorted by start: the spans of time in which the set of
+	// generations in force does not change.
+	epochs []epoch
+}
+
+// epoch is a span of time with a fixed generation per layer, and a combined
+// cell table over all base layers: a cell uniform in every layer answers
+// every layer with one load (a tuple of area positions); any other cell
+// points to a record of the layers' own cell words.
+type epoch struct {
+	from    time.Time
+	gen     [maxLayers]int32 // generation position per layer, -1 if none
+	cells   []uint32
+	tuples  []int32  // stride len(base)
+	records []uint32 // stride len(base)
 }
 
 type layerIndex struct {
@@ -113,12 +132,32 @@ func NewIndex(j *data.Jurisdiction, gens []*data.Generation) (*Index, error) {
 		}
 		ix.layers[i].src = src
 	}
+	// One frame for all layers: the union of their bounds, cells sized for
+	// the generation with the most edges.
+	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+	maxEdges := 0
+	for _, g := range gens {
+		n := 0
+		for _, a := range g.Areas {
+			if err := checkMultiPolygon(a.Geometry); err != nil {
+				return nil, data.Errorf(data.ErrInvalid, "generation %s: area %q: %v", g.ID, a.ID, err)
+			}
+			bound = bound.Union(a.Geometry.Bound())
+			for _, p := range a.Geometry {
+				for _, r := range p {
+					n += len(r)
+				}
+			}
+		}
+		maxEdges = max(maxEdges, n)
+	}
+	ix.frame = newFrame(bound, maxEdges)
 	for _, g := range gens {
 		li := &ix.layers[pos[g.Layer]]
 		if li.derived {
 			return nil, data.Errorf(data.ErrInvalid, "generation %s: layer %s is derived from %s; load %s generations instead", g.ID, g.Layer, ix.layers[li.src].layer, ix.layers[li.src].layer)
 		}
-		gi, err := newGenIndex(g)
+		gi, err := newGenIndex(g, ix.frame)
 		if err != nil {
 			return nil, err
 		}
@@ -142,6 +181,7 @@ func NewIndex(j *data.Jurisdiction, gens []*data.Generation) (*Index, error) {
 			li.gens = append(li.gens, deriveGenIndex(li.layer, &ix.layers[li.src].gens[k]))
 		}
 	}
+	ix.buildEpochs()
 	ix.gens = make([]*data.Generation, 0, len(gens))
 	for _, li := range ix.layers {
 		for _, g := range li.gens {
@@ -164,7 +204,7 @@ func outsideMessage(j *data.Jurisdiction) string {
 	return "the location is outside " + name
 }
 
-func newGenIndex(g *data.Generation) (genIndex, error) {
+func newGenIndex(g *data.Generation, f frame) (genIndex, error) {
 	gi := genIndex{id: g.ID, from: g.EffectiveFrom, gen: g, byID: make(map[string]int, len(g.Areas))}
 	gi.areas = slices.Clone(g.Areas)
 	slices.SortFunc(gi.areas, func(a, b data.Area) int { return strings.Compare(a.ID, b.ID) })
@@ -179,9 +219,6 @@ func newGenIndex(g *data.Generation) (genIndex, error) {
 		if a.Layer != "" && a.Layer != g.Layer {
 			return gi, data.Errorf(data.ErrInvalid, "generation %s: area %q is of layer %q", g.ID, a.ID, a.Layer)
 		}
-		if err := checkMultiPolygon(a.Geometry); err != nil {
-			return gi, data.Errorf(data.ErrInvalid, "generation %s: area %q: %v", g.ID, a.ID, err)
-		}
 		gi.byID[a.ID] = i
 	}
 	gi.refs = makeRefs(g.Layer, g.ID, gi.areas)
@@ -189,7 +226,7 @@ func newGenIndex(g *data.Generation) (genIndex, error) {
 	for i := range gi.areas {
 		geoms[i] = gi.areas[i].Geometry
 	}
-	gi.grid = newGrid(geoms)
+	gi.grid = newGrid(geoms, f)
 	return gi, nil
 }
 
@@ -319,25 +356,17 @@ type hit struct{ gen, area int32 }
 
 // locate fills hits[i] for every layer i (area -1: none).
 func (ix *Index) locate(lon, lat float64, t time.Time, hits *[maxLayers]hit) {
-	qx, qy := lon+TieTolerance, lat-TieTolerance
 	for i := range ix.layers {
-		li := &ix.layers[i]
 		hits[i] = hit{-1, -1}
-		if li.derived {
-			continue
-		}
-		k := li.genAt(t)
-		if k < 0 {
-			continue
-		}
-		g := li.gens[k].grid
-		a := g.find(qx, qy)
-		if a < 0 {
-			a = g.find(lon, lat)
-		}
-		if a >= 0 {
-			hits[i] = hit{int32(k), int32(a)}
-		}
+	}
+	e := ix.epochAt(t)
+	if e == nil {
+		return
+	}
+	// The point extended south-east decides; layers it leaves without an
+	// area ask the point itself.
+	if ix.probe(e, lon+TieTolerance, lat-TieTolerance, hits) > 0 {
+		ix.probe(e, lon, lat, hits)
 	}
 	for i := range ix.layers {
 		li := &ix.layers[i]
@@ -350,6 +379,143 @@ func (ix *Index) locate(lon, lat float64, t time.Time, hits *[maxLayers]hit) {
 				hits[i] = hit{h.gen, d}
 			}
 		}
+	}
+}
+
+// epochAt returns the epoch in force at t, or nil before the first.
+func (ix *Index) epochAt(t time.Time) *epoch {
+	for k := len(ix.epochs) - 1; k >= 0; k-- {
+		if !ix.epochs[k].from.After(t) {
+			return &ix.epochs[k]
+		}
+	}
+	return nil
+}
+
+// probe answers, at (x, y), every base layer that has a generation in e and
+// no answer in hits yet. It returns how many such layers remain unanswered.
+func (ix *Index) probe(e *epoch, x, y float64, hits *[maxLayers]hit) int {
+	nb := len(ix.base)
+	missing := 0
+	c := ix.frame.cell(x, y)
+	if c < 0 {
+		for _, li := range ix.base {
+			if e.gen[li] >= 0 && hits[li].area < 0 {
+				missing++
+			}
+		}
+		return missing
+	}
+	w := e.cells[c]
+	k0 := int(w&cellMask) * nb
+	if w&^cellMask == cellUniform {
+		tup := e.tuples[k0 : k0+nb]
+		for k, li := range ix.base {
+			g := e.gen[li]
+			if g < 0 || hits[li].area >= 0 {
+				continue
+			}
+			if a := tup[k]; a >= 0 {
+				hits[li] = hit{g, a}
+			} else {
+				missing++
+			}
+		}
+		return missing
+	}
+	rec := e.records[k0 : k0+nb]
+	// Start every layer's cache miss before resolving any.
+	var sink float64
+	for k, li := range ix.base {
+		if g := e.gen[li]; g >= 0 {
+			sink += ix.layers[li].gens[g].grid.touch(rec[k])
+		}
+	}
+	if sink < 0 {
+		return missing // never: keeps the loads
+	}
+	for k, li := range ix.base {
+		g := e.gen[li]
+		if g < 0 || hits[li].area >= 0 {
+			continue
+		}
+		if a := ix.layers[li].gens[g].grid.resolve(rec[k], x, y); a >= 0 {
+			hits[li] = hit{g, int32(a)}
+		} else {
+			missing++
+		}
+	}
+	return missing
+}
+
+// buildEpochs cuts time at every generation start of a base layer and builds
+// each epoch's combined cell table.
+func (ix *Index) buildEpochs() {
+	for i, li := range ix.layers {
+		if !li.derived {
+			ix.base = append(ix.base, i)
+		}
+	}
+	var starts []time.Time
+	for _, i := range ix.base {
+		for _, g := range ix.layers[i].gens {
+			starts = append(starts, g.from)
+		}
+	}
+	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	starts = slices.CompactFunc(starts, func(a, b time.Time) bool { return a.Equal(b) })
+	nb := len(ix.base)
+	for _, from := range starts {
+		e := epoch{from: from}
+		for i := range e.gen {
+			e.gen[i] = -1
+		}
+		var grids []*grid
+		for _, li := range ix.base {
+			k := ix.layers[li].genAt(from)
+			e.gen[li] = int32(k)
+			if k >= 0 {
+				grids = append(grids, ix.layers[li].gens[k].grid)
+			} else {
+				grids = append(grids, nil)
+			}
+		}
+		ncell := ix.frame.nx * ix.frame.ny
+		e.cells = make([]uint32, ncell)
+		tupleID := map[[maxLayers]int32]uint32{}
+		var words [maxLayers]uint32
+		for c := 0; c < ncell; c++ {
+			uniform := true
+			var key [maxLayers]int32
+			for k, g := range grids {
+				words[k] = cellEmpty
+				key[k] = -1
+				if g == nil {
+					continue
+				}
+				w := g.cells[c]
+				words[k] = w
+				switch w &^ cellMask {
+				case cellUniform:
+					key[k] = int32(w & cellMask)
+				case cellMixed:
+					uniform = false
+				}
+			}
+			if uniform {
+				id, ok := tupleID[key]
+				if !ok {
+					id = uint32(len(e.tuples) / max(nb, 1))
+					tupleID[key] = id
+					e.tuples = append(e.tuples, key[:nb]...)
+				}
+				e.cells[c] = cellUniform | id
+				continue
+			}
+			e.cells[c] = cellMixed | uint32(len(e.records)/nb)
+			e.records = append(e.records, words[:nb]...)
+		}
+		ix.epochs = append(ix.epochs, e)
 	}
 }
 
