@@ -23,15 +23,15 @@ const DemoID = "demo"
 var demoCenter = orb.Point{-88.30, 41.20}
 
 const (
-	demoCols, demoRows = 30, 30    // lattice blocks
-	demoBlockLat       = 0.0042    // block height in degrees (about 470 m)
-	demoJitter         = 0.26      // vertex jitter, fraction of a block
-	demoWiggle         = 0.07      // edge mid-point displacement, fraction of a block
-	demoRadius         = 12.5      // city radius in blocks
-	demoDistricts      = 6         // police districts
-	demoSectors        = 3         // sectors per district
-	demoWards          = 10        // wards
-	demoCommunityAreas = 9         // community areas
+	demoCols, demoRows = 30, 30 // lattice blocks
+	demoBlockLat       = 0.0042 // block height in degrees (about 470 m)
+	demoJitter         = 0.26   // vertex jitter, fraction of a block
+	demoWiggle         = 0.07   // edge mid-point displacement, fraction of a block
+	demoRadius         = 12.5   // city radius in blocks
+	demoDistricts      = 6      // police districts
+	demoSectors        = 3      // sectors per district
+	demoWards          = 10     // wards
+	demoCommunityAreas = 9      // community areas
 	demoPoliceFrom     = "2020-01-01"
 	demoWardRemap      = "2024-05-20" // the demo's ward boundary change
 )
