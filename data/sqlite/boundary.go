@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -35,13 +34,9 @@ func (db *DB) CreateGeneration(ctx context.Context, g *data.Generation) error {
 		if err != nil {
 			return data.Invalid("areas", "area %q: geometry: %v", a.ID, err)
 		}
-		props := "{}"
-		if len(a.Properties) > 0 {
-			b, err := json.Marshal(a.Properties)
-			if err != nil {
-				return fmt.Errorf("sqlite: create generation %q: area %q properties: %w", g.ID, a.ID, err)
-			}
-			props = string(b)
+		props, err := encodeProperties(a.Properties)
+		if err != nil {
+			return fmt.Errorf("sqlite: create generation %q: area %q properties: %w", g.ID, a.ID, err)
 		}
 		areas[i] = encodedArea{id: a.ID, name: a.Name, props: props, geom: geom}
 	}
@@ -271,10 +266,8 @@ func readAreas(ctx context.Context, tx *sql.Tx, g *data.Generation) error {
 		if err := rows.Scan(&a.ID, &a.Name, &props, &geom); err != nil {
 			return err
 		}
-		if props != "{}" {
-			if err := json.Unmarshal([]byte(props), &a.Properties); err != nil {
-				return fmt.Errorf("generation %q area %q: properties: %w", g.ID, a.ID, err)
-			}
+		if a.Properties, err = decodeProperties(props); err != nil {
+			return fmt.Errorf("generation %q area %q: properties: %w", g.ID, a.ID, err)
 		}
 		mp, err := decodeMultiPolygon(geom)
 		if err != nil {

@@ -50,6 +50,10 @@ func defaultReaders() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 type config struct {
 	readers     int           // reader pool size
 	busyTimeout time.Duration // wait for another process's lock
+	// sharedPool makes one pool of readers connections serve reads and
+	// writes (deferred transactions, writers contending through SQLite's
+	// busy handler), the alternative design BenchmarkMixed compares.
+	sharedPool bool
 }
 
 func open(ctx context.Context, path string, cfg config) (*DB, error) {
@@ -61,7 +65,11 @@ func open(ctx context.Context, path string, cfg config) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db := &DB{path: abs, busyTimeout: cfg.busyTimeout}
-	db.w, err = sql.Open("sqlite3", dsn(abs, false, cfg.busyTimeout))
+	w := dsn(abs, false, cfg.busyTimeout)
+	if cfg.sharedPool {
+		w = strings.Replace(w, "_txlock=immediate", "_txlock=deferred", 1)
+	}
+	db.w, err = sql.Open("sqlite3", w)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
@@ -72,6 +80,12 @@ func open(ctx context.Context, path string, cfg config) (*DB, error) {
 	if err := db.init(ctx); err != nil {
 		_ = db.w.Close()
 		return nil, err
+	}
+	if cfg.sharedPool {
+		db.w.SetMaxOpenConns(cfg.readers)
+		db.w.SetMaxIdleConns(cfg.readers)
+		db.r = db.w
+		return db, nil
 	}
 	db.r, err = sql.Open("sqlite3", dsn(abs, true, cfg.busyTimeout))
 	if err != nil {
@@ -153,7 +167,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // the WAL into the main file and removes it.
 func (db *DB) Close() error {
 	var errs []error
-	if db.r != nil {
+	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
 	errs = append(errs, db.w.Close())
