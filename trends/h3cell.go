@@ -202,44 +202,21 @@ func lroundDiv7(n int) int {
 	return q
 }
 
-func upAp7(c *coordIJK) {
-	i, j := c.i-c.k, c.j-c.k
-	c.i = lroundDiv7(3*i - j)
-	c.j = lroundDiv7(i + 2*j)
-	c.k = 0
-	ijkNormalize(c)
-}
-
-func upAp7r(c *coordIJK) {
-	i, j := c.i-c.k, c.j-c.k
-	c.i = lroundDiv7(2*i + j)
-	c.j = lroundDiv7(3*j - i)
-	c.k = 0
-	ijkNormalize(c)
-}
-
-func downAp7(c *coordIJK) {
-	i, j, k := c.i, c.j, c.k
-	// i*(3,0,1) + j*(1,3,0) + k*(0,1,3)
-	*c = coordIJK{3*i + j, 3*j + k, i + 3*k}
-	ijkNormalize(c)
-}
-
-func downAp7r(c *coordIJK) {
-	i, j, k := c.i, c.j, c.k
-	// i*(3,1,0) + j*(0,3,1) + k*(1,0,3)
-	*c = coordIJK{3*i + k, i + 3*j, j + 3*k}
-	ijkNormalize(c)
-}
-
-// unitIjkToDigit maps a normalised unit (or zero) ijk vector to its digit;
-// the unit vectors are the binary digits of the direction (i=4, j=2, k=1).
-func unitIjkToDigit(c coordIJK) int {
-	ijkNormalize(&c)
-	if uint(c.i) > 1 || uint(c.j) > 1 || uint(c.k) > 1 || c.i+c.j+c.k == 3 {
+// ijDigit maps a unit (or zero) vector in two-axis coordinates (i−k, j−k)
+// to its H3 digit; 7 if it is not one.
+func ijDigit(da, db int) int {
+	if uint(da+1) > 2 || uint(db+1) > 2 {
 		return 7
 	}
-	return c.i<<2 | c.j<<1 | c.k
+	return int(ijDigits[(da+1)*3+db+1])
+}
+
+// ijDigits: the unit vectors of digits 0-6, (i,j,k) = (0,0,0) (0,0,1)
+// (0,1,0) (0,1,1) (1,0,0) (1,0,1) (1,1,0), as (i−k, j−k).
+var ijDigits = [9]uint8{
+	1, 3, 7, // da = −1: db = −1, 0, 1
+	5, 0, 2, // da = 0
+	7, 4, 6, // da = 1
 }
 
 func cellRes(h uint64) int { return int(h&h3ResMask) >> h3ResOffset }
@@ -302,21 +279,24 @@ func faceIjkToH3(face int, c coordIJK, res int) uint64 {
 		bc := faceIjkBaseCells[face][c.i][c.j][c.k].baseCell
 		return h | uint64(bc)<<h3BCOffset
 	}
+	// Walk up from res to the base cell in two-axis (i−k, j−k) coordinates,
+	// which ijk normalisation does not change, so none is needed inside the
+	// loop: C's _upAp7/_upAp7r and _downAp7/_downAp7r rewritten for them.
+	a, b := c.i-c.k, c.j-c.k
 	for r := res - 1; r >= 0; r-- {
-		last := c
-		var center coordIJK
-		if (r+1)%2 == 1 {
-			upAp7(&c)
-			center = c
-			downAp7(&center)
-		} else {
-			upAp7r(&c)
-			center = c
-			downAp7r(&center)
+		la, lb := a, b
+		var ca, cb int
+		if (r+1)%2 == 1 { // Class III child: ccw aperture 7
+			a, b = lroundDiv7(3*a-b), lroundDiv7(a+2*b)
+			ca, cb = 2*a+b, 3*b-a
+		} else { // Class II child: cw aperture 7
+			a, b = lroundDiv7(2*a+b), lroundDiv7(3*b-a)
+			ca, cb = 3*a-b, a+2*b
 		}
-		diff := coordIJK{last.i - center.i, last.j - center.j, last.k - center.k}
-		h = setCellDigit(h, r+1, unitIjkToDigit(diff))
+		h = setCellDigit(h, r+1, ijDigit(la-ca, lb-cb))
 	}
+	c = coordIJK{a, b, 0}
+	ijkNormalize(&c)
 	if c.i > 2 || c.j > 2 || c.k > 2 {
 		return 0
 	}
