@@ -70,7 +70,8 @@ func DeriveSectors(beats []data.Area) []data.Area {
 // MultiPolygon, and dissolved is false. Areas are compared in square
 // degrees. Boundaries that nearly but not exactly coincide are not snapped:
 // they leave the members' edges in place (a sliver), which the area check
-// accepts as long as the slivers are tiny.
+// accepts as long as the slivers are tiny. Overlapping members share no edge
+// and come back as separate polygons: dissolving assumes a partition.
 func Dissolve(polys []orb.Polygon) (mp orb.MultiPolygon, dissolved bool) {
 	fallback := func() (orb.MultiPolygon, bool) {
 		out := make(orb.MultiPolygon, 0, len(polys))

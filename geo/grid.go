@@ -136,19 +136,18 @@ func (g *grid) touch(v uint32) float64 {
 	return g.arena[v&cellMask]
 }
 
-// all calls fn for every area covering (x, y), in ascending order.
-func (g *grid) all(x, y float64, fn func(area int)) {
+// appendAll appends to dst every area covering (x, y), in ascending order.
+func (g *grid) appendAll(dst []int, x, y float64) []int {
 	c := g.cell(x, y)
 	if c < 0 {
-		return
+		return dst
 	}
 	v := g.cells[c]
 	switch v &^ cellMask {
 	case cellEmpty:
-		return
+		return dst
 	case cellUniform:
-		fn(int(v & cellMask))
-		return
+		return append(dst, int(v&cellMask))
 	}
 	a := g.arena[v&cellMask:]
 	n := int(a[0])
@@ -160,10 +159,11 @@ func (g *grid) all(x, y float64, fn func(area int)) {
 			px, py = y, x
 		}
 		if coverEdges(a[p+3:p+3+4*ne], flags&1 != 0, px, py) {
-			fn(int(a[p]))
+			dst = append(dst, int(a[p]))
 		}
 		p += 3 + 4*ne
 	}
+	return dst
 }
 
 // gridCellsPerEdge sets the grid resolution: about this many cells per
