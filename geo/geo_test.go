@@ -67,7 +67,7 @@ func testIndex(t testing.TB) *Index {
 	t.Helper()
 	j := &data.Jurisdiction{ID: "test", Name: "Test", TimeZone: "UTC", OutsideMessage: "outside the test city: call 555",
 		EmergencyMessage: "call 911",
-		Layers: []data.LayerSpec{squaresSpec(), {Layer: data.LayerWard, IDProperty: "ward", Ignore: []string{"OUT"}}},
+		Layers:           []data.LayerSpec{squaresSpec(), {Layer: data.LayerWard, IDProperty: "ward", Ignore: []string{"OUT"}}},
 		Services: []data.ServiceType{
 			{Code: "FIX", Name: "Fixed", Kind: data.KindServiceRequest, Department: "Dept", Unit: "Unit 9", SLADays: 3},
 			{Code: "WARD", Name: "By ward", Kind: data.KindServiceRequest, Department: "Streets", UnitLayer: data.LayerWard, UnitFormat: "Ward %s office", SLADays: 5},
