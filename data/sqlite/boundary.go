@@ -24,7 +24,7 @@ type encodedArea struct {
 // CreateGeneration stores g and its areas, inactive, in one transaction.
 func (db *DB) CreateGeneration(ctx context.Context, g *data.Generation) error {
 	if err := validateGeneration(g); err != nil {
-		return err
+		return fmt.Errorf("sqlite: create generation: %w", err)
 	}
 	// Encode before taking the write lock: the lock is held for I/O only.
 	areas := make([]encodedArea, len(g.Areas))
@@ -32,7 +32,7 @@ func (db *DB) CreateGeneration(ctx context.Context, g *data.Generation) error {
 		a := &g.Areas[i]
 		geom, err := wkb.Marshal(a.Geometry, binary.LittleEndian)
 		if err != nil {
-			return data.Invalid("areas", "area %q: geometry: %v", a.ID, err)
+			return fmt.Errorf("sqlite: create generation %q: %w", g.ID, data.Invalid("areas", "area %q: geometry: %v", a.ID, err))
 		}
 		props, err := encodeProperties(a.Properties)
 		if err != nil {

@@ -58,7 +58,7 @@ type config struct {
 
 func open(ctx context.Context, path string, cfg config) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, data.Invalid("path", "%q is not a database file path (in-memory and URI names are not supported)", path)
+		return nil, fmt.Errorf("sqlite: open: %w", data.Invalid("path", "%q is not a database file path (in-memory and URI names are not supported)", path))
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -184,17 +184,17 @@ func (db *DB) Close() error {
 // the database file (removing any -wal and -shm files beside it).
 func (db *DB) Backup(ctx context.Context, destPath string) error {
 	if destPath == "" {
-		return data.Invalid("path", "backup destination is empty")
+		return fmt.Errorf("sqlite: backup: %w", data.Invalid("path", "backup destination is empty"))
 	}
 	dest, err := filepath.Abs(destPath)
 	if err != nil {
 		return fmt.Errorf("sqlite: backup to %s: %w", destPath, err)
 	}
 	if dest == db.path {
-		return data.Invalid("path", "backup destination %s is the database itself", dest)
+		return fmt.Errorf("sqlite: backup: %w", data.Invalid("path", "backup destination %s is the database itself", dest))
 	}
 	if _, err := os.Lstat(dest); err == nil {
-		return data.Errorf(data.ErrConflict, "backup destination %s exists", dest)
+		return fmt.Errorf("sqlite: backup: %w", data.Errorf(data.ErrConflict, "backup destination %s exists", dest))
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("sqlite: backup to %s: %w", dest, err)
 	}

@@ -465,3 +465,33 @@ func TestPing(t *testing.T) {
 		t.Errorf("Ping with a cancelled context: %v", err)
 	}
 }
+
+// TestErrorShape: errors carry the package prefix for logs, the data kind
+// for errors.Is, and a caller-safe message without internals.
+func TestErrorShape(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	g, _ := storetest.SampleGeneration()
+	if err := db.CreateGeneration(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		err     error
+		kind    error
+		message string
+	}{
+		{db.CreateGeneration(ctx, g), data.ErrConflict, `generation "beat@2012-12-19" exists`},
+		{db.ActivateGeneration(ctx, "ward@1900-01-01"), data.ErrNotFound, `generation "ward@1900-01-01" not found`},
+		{db.CreateGeneration(ctx, &data.Generation{ID: "x", Layer: "Beat"}), data.ErrInvalid, `layer: "Beat" is not a layer name (lower-case letters, digits and _, starting with a letter, at most 40)`},
+	} {
+		if !strings.HasPrefix(tc.err.Error(), "sqlite: ") {
+			t.Errorf("error %q lacks the package prefix", tc.err)
+		}
+		if !errors.Is(tc.err, tc.kind) {
+			t.Errorf("error %q is not %v", tc.err, tc.kind)
+		}
+		if got := data.ErrorMessage(tc.err); got != tc.message {
+			t.Errorf("ErrorMessage(%q) = %q, want %q", tc.err, got, tc.message)
+		}
+	}
+}
