@@ -57,13 +57,14 @@ const (
 // RequestStore keeps service requests and community concerns durably. Every
 // method that writes returns only after the write is durable.
 type RequestStore interface {
-	// CreateRequest stores a new request with its notes (at least the
-	// "created" note) and assigns r.Number (prefix by kind, sequential per
-	// year of RequestedAt in the jurisdiction, unique across processes
-	// sharing the store, never reused). With a non-empty idempotency key
-	// seen before, nothing is written and the first request is returned with
-	// created false.
-	CreateRequest(ctx context.Context, r *Request, notes []Note, idempotencyKey string) (stored *Request, created bool, err error)
+	// CreateRequest stores a new request durably with its notes (at least
+	// the "created" note) and assigns in.Request.Number (prefix by kind,
+	// sequential per year of RequestedAt, unique across processes sharing the
+	// store, never reused). With an idempotency key seen before, nothing is
+	// written and the first request is returned with created false. When
+	// in.Decide is set, deduplication runs inside the same write transaction:
+	// see Intake.
+	CreateRequest(ctx context.Context, in Intake) (stored *Request, created bool, err error)
 	// Request reads one request by number. ErrNotFound if none.
 	Request(ctx context.Context, number string) (*Request, error)
 	// Requests lists requests matching f.
@@ -82,6 +83,35 @@ type RequestStore interface {
 	// ImportRequests inserts or replaces requests by their existing Number
 	// (imports keep the city's numbers), idempotently, in one transaction.
 	ImportRequests(ctx context.Context, rs []*Request) (inserted, updated int, err error)
+}
+
+// Intake is one new request for RequestStore.CreateRequest.
+type Intake struct {
+	Request        *Request
+	Notes          []Note
+	IdempotencyKey string
+	// LockKeys (sorted ascending) serialise intakes that could deduplicate
+	// against each other: the store holds every key for the duration of the
+	// transaction (PostGIS: pg_advisory_xact_lock in order; SQLite: its single
+	// writer), so two near-identical concurrent intakes never both become
+	// primaries, also across processes.
+	LockKeys []int64
+	// Candidates selects the open requests Decide sees, read inside the
+	// transaction after the locks are held.
+	Candidates RequestFilter
+	// Decide, if set, chooses a primary among the candidates. A non-nil
+	// link makes the new request a duplicate of link.Primary (a root: the
+	// store does not follow chains): the store sets Duplicate and
+	// ParentNumber on the new request, a "duplicate" note with link.Reason on
+	// it, increments the primary's DuplicateCount and appends a
+	// "duplicate_of" note to the primary, all in the same transaction.
+	Decide func(candidates []*Request) (*DuplicateLink, error)
+}
+
+// DuplicateLink is a dedupe decision to store with a new request.
+type DuplicateLink struct {
+	Primary string // the primary's number
+	Reason  string // why, for both requests' notes
 }
 
 // Role is what an API key may do.
