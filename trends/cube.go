@@ -109,6 +109,10 @@ type Cube struct {
 	parent [][]uint32
 	// centers of the finest cells, by dense id.
 	centers []orb.Point
+	// order[k] lists the dense ids of resolution minRes+k sorted by cell, so
+	// answers come out sorted without a sort; rebuilt when cells are added.
+	orderMu sync.Mutex
+	order   [][]uint32
 	// days[d] is the block of local day base+d.
 	base  int32
 	days  []block
@@ -156,6 +160,7 @@ func NewCube(o Options) (*Cube, error) {
 		cells:   make([][]uint64, n),
 		ids:     make([]map[uint64]uint32, n),
 		parent:  make([][]uint32, n),
+		order:   make([][]uint32, n),
 		delta:   map[deltaKey]int32{},
 	}
 	for k := range c.ids {
@@ -194,6 +199,23 @@ func (c *Cube) Stats() Stats {
 	}
 	s.Entries += len(c.delta)
 	return s
+}
+
+// sortedIDsLocked returns the dense ids of resolution index k in cell
+// order. The caller holds c.mu (read or write).
+func (c *Cube) sortedIDsLocked(k int) []uint32 {
+	c.orderMu.Lock()
+	defer c.orderMu.Unlock()
+	cells := c.cells[k]
+	if len(c.order[k]) != len(cells) {
+		ids := make([]uint32, len(cells))
+		for i := range ids {
+			ids[i] = uint32(i)
+		}
+		slices.SortFunc(ids, func(a, b uint32) int { return cmp.Compare(cells[a], cells[b]) })
+		c.order[k] = ids
+	}
+	return c.order[k]
 }
 
 // contribution is one count a request puts in the cube.
@@ -320,9 +342,19 @@ func (c *Cube) Update(old, new *data.Request) {
 			}
 		}
 	}
+	// Centres of cells the cube has not seen (a cgo call each), computed
+	// outside the write lock.
 	var centers [4]orb.Point
+	var known [4]bool
+	c.mu.RLock()
 	for i, p := range plus {
-		centers[i] = cellCenter(p.cell) // cgo outside the lock; used only for new cells
+		_, known[i] = c.ids[len(c.ids)-1][p.cell]
+	}
+	c.mu.RUnlock()
+	for i, p := range plus {
+		if !known[i] {
+			centers[i] = cellCenter(p.cell)
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -355,6 +387,9 @@ func (c *Cube) addLocked(p contribution, n int32, center orb.Point) {
 	if !ok {
 		if n < 0 {
 			return // removing what was never counted
+		}
+		if center == (orb.Point{}) { // not known when checked under the read lock
+			center = cellCenter(p.cell)
 		}
 		fid = c.newFinestLocked(p.cell, center)
 	}

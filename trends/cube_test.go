@@ -47,6 +47,11 @@ func TestCubeHeatmapMatchesBruteForce(t *testing.T) {
 			if len(got) != len(want) {
 				t.Fatalf("%d cells, want %d", len(got), len(want))
 			}
+			for i := 1; i < len(got); i++ {
+				if got[i-1].Cell >= got[i].Cell {
+					t.Fatalf("cells not sorted at %d: %s, %s", i, got[i-1].Cell, got[i].Cell)
+				}
+			}
 			for _, cc := range got {
 				if want[uint64(cc.Cell)] != cc.Count {
 					t.Fatalf("cell %s: %d, want %d", cc.Cell, cc.Count, want[uint64(cc.Cell)])
@@ -62,7 +67,7 @@ func TestCubeHeatmapMatchesBruteForce(t *testing.T) {
 // final requests.
 func TestCubeUpdates(t *testing.T) {
 	start := time.Date(2025, 3, 1, 0, 0, 0, 0, chicago)
-	rs := synthRequests(12000, 11, start, 120)
+	rs := synthRequests(7000, 11, start, 120)
 	// Everything starts open and not a duplicate; transitions come later.
 	initial := make([]*data.Request, len(rs))
 	for i, r := range rs {
@@ -74,7 +79,7 @@ func TestCubeUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Load(initial[:3000])
+	c.Load(initial[:1500])
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -92,8 +97,21 @@ func TestCubeUpdates(t *testing.T) {
 			}
 		}
 	}()
-	for _, r := range initial[3000:] {
+	blockEntries := func() int {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		n := 0
+		for _, b := range c.days {
+			n += len(b.keys)
+		}
+		return n
+	}
+	loaded := blockEntries()
+	for _, r := range initial[1500:] {
 		c.Add(r) // more than deltaMergeAt new keys: the delta map is merged on the way
+	}
+	if blockEntries() == loaded {
+		t.Error("the delta map was never merged into the day blocks")
 	}
 	for i := range rs {
 		if initial[i].State != rs[i].State || initial[i].Duplicate != rs[i].Duplicate {

@@ -14,9 +14,9 @@ import (
 // the cube's resolutions.
 func TestLatLngToCellMatchesH3(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	n := 4000
+	n := 1000
 	if testing.Short() {
-		n = 500
+		n = 200
 	}
 	check := func(lat, lng float64, res int) {
 		t.Helper()

@@ -355,21 +355,18 @@ func (c *Cube) Heatmap(q HeatmapQuery) ([]CellCount, error) {
 		}
 		acc[fid] += int64(n)
 	}
-	out := make([]CellCount, 0, 256)
-	for i, v := range acc {
+	n := 0
+	for _, v := range acc {
 		if v != 0 {
-			out = append(out, CellCount{Cell(c.cells[k][i]), v})
+			n++
 		}
 	}
-	slices.SortFunc(out, func(a, b CellCount) int {
-		if a.Cell < b.Cell {
-			return -1
+	out := make([]CellCount, 0, n)
+	for _, id := range c.sortedIDsLocked(k) {
+		if v := acc[id]; v != 0 {
+			out = append(out, CellCount{Cell(c.cells[k][id]), v})
 		}
-		if a.Cell > b.Cell {
-			return 1
-		}
-		return 0
-	})
+	}
 	return out, nil
 }
 
