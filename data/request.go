@@ -129,6 +129,10 @@ type Request struct {
 	// PINHash is the hash of a community concern's private PIN (never the PIN).
 	PINHash []byte
 	// Imported records keep what the city recorded beside what geo311 routed.
+	// PoliceRelated is set at intake from the service type (and for every
+	// community concern) and stored, so stores can keep police-related
+	// requests off public lists without knowing the catalogue.
+	PoliceRelated bool
 	Legacy        bool
 	RecordedAreas []AreaRef
 	Disposition   string
@@ -140,7 +144,7 @@ const H3Resolution = 9
 
 // Police reports whether the request is police-related and so kept off public lists.
 func (r *Request) Police(j *Jurisdiction) bool {
-	if r.Kind == KindCommunityConcern {
+	if r.PoliceRelated || r.Kind == KindCommunityConcern {
 		return true
 	}
 	if st, ok := j.Service(r.ServiceCode); ok {

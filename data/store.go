@@ -30,8 +30,8 @@ type RequestFilter struct {
 	Cells []uint64
 	// Duplicates: DuplicatesInclude (default), DuplicatesExclude or DuplicatesOnly.
 	Duplicates DuplicateFilter
-	// ExcludePolice drops police-related requests and community concerns
-	// (public views set it).
+	// ExcludePolice drops requests with PoliceRelated set and community
+	// concerns (public views set it).
 	ExcludePolice bool
 	// Paging; Limit 0 means no limit. Order is requested_at descending,
 	// then number descending, unless Ascending.
