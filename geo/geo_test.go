@@ -650,21 +650,47 @@ func TestFormatUnit(t *testing.T) {
 	}
 }
 
-// bruteLocate answers the routing rule with the exact Covers over every
-// area, independently of the grid.
+// bruteLocate answers the routing rule with the exact covering test over
+// every area, independently of the grid.
 func bruteLocate(areas []data.Area, lon, lat float64) string {
-	for _, p := range [][2]float64{{lon + TieTolerance, lat - TieTolerance}, {lon, lat}} {
-		best := ""
-		for _, a := range areas {
-			if Covers(a.Geometry, p[0], p[1]) && (best == "" || a.ID < best) {
-				best = a.ID
+	return newBrute(areas)(lon, lat)
+}
+
+// newBrute prepares bruteLocate over areas (bounds and flattened edges per
+// polygon) for many points.
+func newBrute(areas []data.Area) func(lon, lat float64) string {
+	type poly struct {
+		id string
+		b  orb.Bound
+		es []float64
+	}
+	var polys []poly
+	for _, a := range areas {
+		for _, p := range a.Geometry {
+			var es []float64
+			for _, r := range p {
+				es = flatRing(es, r)
 			}
-		}
-		if best != "" {
-			return best
+			polys = append(polys, poly{a.ID, p.Bound(), es})
 		}
 	}
-	return ""
+	return func(lon, lat float64) string {
+		for _, p := range [][2]float64{{lon + TieTolerance, lat - TieTolerance}, {lon, lat}} {
+			best := ""
+			for _, q := range polys {
+				if p[0] < q.b.Min[0] || p[0] > q.b.Max[0] || p[1] < q.b.Min[1] || p[1] > q.b.Max[1] {
+					continue
+				}
+				if (best == "" || q.id < best) && coverEdges(q.es, false, p[0], p[1]) {
+					best = q.id
+				}
+			}
+			if best != "" {
+				return best
+			}
+		}
+		return ""
+	}
 }
 
 func TestOrientExact(t *testing.T) {
