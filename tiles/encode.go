@@ -52,7 +52,7 @@ func Gzip(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/2 + 64)
 	w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // the level is valid
-	w.Write(b)                                          // writes to a bytes.Buffer cannot fail
+	w.Write(b)                                        // writes to a bytes.Buffer cannot fail
 	w.Close()
 	return buf.Bytes()
 }

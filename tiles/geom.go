@@ -36,6 +36,11 @@ func tilePolygon(p orb.Polygon) orb.Polygon {
 			continue
 		}
 		a := ringArea2(r)
+		if i > 0 && math.Abs(a) >= math.Abs(ringArea2(out[0])) {
+			// A hole covering all that is left of the exterior (the tile
+			// lies inside the hole): nothing to draw.
+			return nil
+		}
 		if (i == 0) != (a > 0) {
 			reverse(r)
 		}

@@ -48,6 +48,8 @@ type RequestIndex struct {
 	types    []string
 	typeIdx  map[string]uint16
 	skipped  int
+	// compactAt is the delta size that triggers compaction.
+	compactAt int
 
 	version atomic.Uint64
 }
@@ -88,9 +90,28 @@ type idPos struct {
 // out of range are skipped and counted (Skipped). H3 cells missing on the
 // requests are computed on all cores.
 func NewRequestIndex(j *data.Jurisdiction, rs []*data.Request) *RequestIndex {
+	b := NewIndexBuilder(j)
+	for _, r := range rs {
+		b.Add(r)
+	}
+	return b.Build()
+}
+
+// IndexBuilder builds a RequestIndex from a stream of requests (such as a
+// store's ScanRequests) holding only the compact records, not the requests.
+type IndexBuilder struct {
+	ix         *RequestIndex
+	recs       []record
+	need       []int32 // positions in recs without a usable H3 cell
+	lons, lats []float64
+}
+
+// NewIndexBuilder starts an index; j as for NewRequestIndex.
+func NewIndexBuilder(j *data.Jurisdiction) *IndexBuilder {
 	ix := &RequestIndex{
-		deltaPos: map[uint64]int{},
-		typeIdx:  map[string]uint16{},
+		deltaPos:  map[uint64]int{},
+		typeIdx:   map[string]uint16{},
+		compactAt: CompactThreshold,
 	}
 	ix.police = func(r *data.Request) bool {
 		if j == nil {
@@ -98,34 +119,45 @@ func NewRequestIndex(j *data.Jurisdiction, rs []*data.Request) *RequestIndex {
 		}
 		return r.Police(j)
 	}
-	recs := make([]record, 0, len(rs))
-	var need []int // positions in recs without a usable H3 cell
-	var lons, lats []float64
-	for _, r := range rs {
-		if r == nil || ix.police(r) {
-			continue
-		}
-		rec, ok := ix.makeRecord(r, false)
-		if !ok {
-			ix.skipped++
-			continue
-		}
-		if rec.cell == 0 {
-			need = append(need, len(recs))
-			lons = append(lons, r.Lon)
-			lats = append(lats, r.Lat)
-		}
-		recs = append(recs, rec)
+	return &IndexBuilder{ix: ix}
+}
+
+// Add takes one request (police-related ones are dropped, bad coordinates
+// counted as skipped). It keeps nothing of r but its record, so callers may
+// reuse r. It always returns nil, so it can be passed to ScanRequests.
+func (b *IndexBuilder) Add(r *data.Request) error {
+	if r == nil || b.ix.police(r) {
+		return nil
 	}
+	rec, ok := b.ix.makeRecord(r, false)
+	if !ok {
+		b.ix.skipped++
+		return nil
+	}
+	if rec.cell == 0 {
+		b.need = append(b.need, int32(len(b.recs)))
+		b.lons = append(b.lons, r.Lon)
+		b.lats = append(b.lats, r.Lat)
+	}
+	b.recs = append(b.recs, rec)
+	return nil
+}
+
+// Build computes missing H3 cells in parallel, sorts and returns the index.
+// The builder must not be used afterwards.
+func (b *IndexBuilder) Build() *RequestIndex {
+	recs, need := b.recs, b.need
 	if len(need) > 0 {
 		parallel(len(need), func(lo, hi int) {
 			for k := lo; k < hi; k++ {
-				recs[need[k]].cell = uint64(h3.LatLngToCell(h3.NewLatLng(lats[k], lons[k]), data.H3Resolution))
+				recs[need[k]].cell = uint64(h3.LatLngToCell(h3.NewLatLng(b.lats[k], b.lons[k]), data.H3Resolution))
 			}
 		})
 	}
+	ix := b.ix
 	ix.b = buildBase(recs)
 	ix.dead = make([]uint64, (len(ix.b.recs)+63)/64)
+	*b = IndexBuilder{}
 	return ix
 }
 
@@ -314,7 +346,7 @@ func (ix *RequestIndex) Add(r *data.Request) error {
 	ix.version.Add(1)
 	n := len(ix.delta)
 	ix.mu.Unlock()
-	if n >= CompactThreshold {
+	if n >= ix.compactAt {
 		ix.compact()
 	}
 	return nil
