@@ -28,6 +28,10 @@ const DefaultWindowDays = 30
 
 const day = int64(24 * time.Hour)
 
+// areaNeutral is the address component, for a rule without SameStreet, of
+// any relation but the same address.
+const areaNeutral = 0.5
+
 // placeScore is the address component of the score for each relation.
 var placeScore = [...]float64{placeUnknown: 0, placeOther: 0, placeFar: 0.15, placeSameStreet: 0.5, placeNear: 0.75, placeSame: 1}
 
@@ -110,10 +114,6 @@ func Decide(r *data.Request, rule data.DedupeRule, candidates []*data.Request, n
 		c = item{r: cr}
 		c.setBasics()
 		d.consider(&c)
-		if d.best == &c { // keep the best alive beyond this iteration
-			b := c
-			d.best = &b
-		}
 	}
 	return d.decision(rootOfRequest)
 }
@@ -191,7 +191,8 @@ type decider struct {
 	nearest  bool // baseline: the nearest candidate wins, no other evidence
 	considrd int
 
-	best      *item
+	best      *item // points at bestItem
+	bestItem  item  // a copy: the candidate's storage may change after the scan
 	bestScore float64
 	bestDist  float64
 	bestPlace place
@@ -225,15 +226,10 @@ func windowDays(rule data.DedupeRule) int {
 	return DefaultWindowDays
 }
 
-// eligibleBasic applies the filters that need no address or description.
+// eligibleBasic applies the filters that need no address or description,
+// cheapest first (time and place are in the item; the request behind it is
+// only read for candidates already near in time and space).
 func (d *decider) eligibleBasic(c *item) (float64, bool) {
-	cr := c.r
-	if cr.Number == "" || (cr == d.self.r) || (d.self.r.Number != "" && cr.Number == d.self.r.Number) {
-		return 0, false
-	}
-	if !d.anyCode && cr.ServiceCode != d.self.r.ServiceCode {
-		return 0, false
-	}
 	if c.at > d.tRef || c.at < d.from {
 		return 0, false
 	}
@@ -241,6 +237,13 @@ func (d *decider) eligibleBasic(c *item) (float64, bool) {
 		return 0, false
 	}
 	if !d.nr.ok(c.lat, c.lon) {
+		return 0, false
+	}
+	cr := c.r
+	if cr.Number == "" || (cr == d.self.r) || (d.self.r.Number != "" && cr.Number == d.self.r.Number) {
+		return 0, false
+	}
+	if !d.anyCode && cr.ServiceCode != d.self.r.ServiceCode {
 		return 0, false
 	}
 	dist := Haversine(d.self.lat, d.self.lon, c.lat, c.lon)
@@ -260,7 +263,8 @@ func (d *decider) consider(c *item) {
 		d.considrd++
 		score := 1 - dist/d.rule.RadiusM
 		if d.best == nil || better(score, dist, c, d.bestScore, d.bestDist, d.best) {
-			d.best, d.bestScore, d.bestDist = c, score, dist
+			d.keep(c)
+			d.bestScore, d.bestDist = score, dist
 		}
 		return
 	}
@@ -276,7 +280,13 @@ func (d *decider) consider(c *item) {
 	num := WeightDistance*(1-dist/d.rule.RadiusM) + WeightTime*(1-gap/window)
 	den := WeightDistance + WeightTime
 	if pl != placeUnknown {
-		num += WeightPlace * placeScore[pl]
+		v := placeScore[pl]
+		if !d.rule.SameStreet && pl != placeSame {
+			// For area problems (lights on a circuit, graffiti, rodents) the
+			// street is no evidence either way; only the same address is.
+			v = areaNeutral
+		}
+		num += WeightPlace * v
 		den += WeightPlace
 	}
 	if hasText {
@@ -285,8 +295,14 @@ func (d *decider) consider(c *item) {
 	}
 	score := num / den
 	if d.best == nil || better(score, dist, c, d.bestScore, d.bestDist, d.best) {
-		d.best, d.bestScore, d.bestDist, d.bestPlace, d.bestSim, d.bestText = c, score, dist, pl, sim, hasText
+		d.keep(c)
+		d.bestScore, d.bestDist, d.bestPlace, d.bestSim, d.bestText = score, dist, pl, sim, hasText
 	}
+}
+
+func (d *decider) keep(c *item) {
+	d.bestItem = *c
+	d.best = &d.bestItem
 }
 
 // better orders candidates: higher score, nearer, earlier, smaller number.

@@ -103,8 +103,8 @@ func TestLabels(t *testing.T) {
 	rs := []*data.Request{
 		{Number: "1"},
 		{Number: "2", Duplicate: true, ParentNumber: "1"},
-		{Number: "3", Duplicate: true, ParentNumber: "2"}, // chain to 1
-		{Number: "4", Duplicate: true},                    // legacy "Dup": unknown
+		{Number: "3", Duplicate: true, ParentNumber: "2"},  // chain to 1
+		{Number: "4", Duplicate: true},                     // legacy "Dup": unknown
 		{Number: "5", Duplicate: true, ParentNumber: "99"}, // parent outside the data
 		{Number: "6", Duplicate: true, ParentNumber: "7"},  // a cycle stops
 		{Number: "7", Duplicate: true, ParentNumber: "6"},

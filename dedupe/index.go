@@ -22,7 +22,7 @@ type Index struct {
 	mu       sync.RWMutex
 	groupOf  map[string]int32 // service code -> group id
 	groupIDs map[string]int32 // group name -> id
-	buckets  map[bucketKey][]*item
+	buckets  map[bucketKey][]item
 	where    map[string]bucketKey // number -> bucket
 }
 
@@ -38,7 +38,7 @@ func NewIndex(j *data.Jurisdiction) *Index {
 	ix := &Index{
 		groupOf:  map[string]int32{},
 		groupIDs: map[string]int32{},
-		buckets:  map[bucketKey][]*item{},
+		buckets:  map[bucketKey][]item{},
 		where:    map[string]bucketKey{},
 	}
 	if j != nil {
@@ -102,7 +102,7 @@ func (ix *Index) Add(r *data.Request) error {
 	defer ix.mu.Unlock()
 	ix.removeLocked(r.Number)
 	k := bucketKey{ix.group(r.ServiceCode, true), cell}
-	ix.buckets[k] = append(ix.buckets[k], &it)
+	ix.buckets[k] = append(ix.buckets[k], it)
 	ix.where[r.Number] = k
 	return nil
 }
@@ -122,11 +122,11 @@ func (ix *Index) removeLocked(number string) bool {
 	}
 	delete(ix.where, number)
 	b := ix.buckets[k]
-	for i, it := range b {
-		if it.r.Number == number {
+	for i := range b {
+		if b[i].r.Number == number {
 			last := len(b) - 1
 			b[i] = b[last]
-			b[last] = nil
+			b[last] = item{}
 			b = b[:last]
 			break
 		}
@@ -172,8 +172,9 @@ func (ix *Index) scan(r *data.Request, rule data.DedupeRule, fn func(*item)) err
 		return nil
 	}
 	for _, c := range cells {
-		for _, it := range ix.buckets[bucketKey{g, c}] {
-			fn(it)
+		b := ix.buckets[bucketKey{g, c}]
+		for i := range b {
+			fn(&b[i])
 		}
 	}
 	return nil

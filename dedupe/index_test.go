@@ -147,9 +147,9 @@ func TestRank(t *testing.T) {
 		req("C", "GRAF", 10, time.Hour, "", ""),
 		dupOf(req("D", "GRAF", 1, time.Hour, "", ""), "C"), // represented by C
 		closedAt(req("E", "GRAF", 1, time.Hour, "", ""), time.Minute),
-		req("F", "PHF", 1, time.Hour, "", ""),        // other type
-		req("G", "GRAF", 250, time.Hour, "", ""),     // too far
-		req("H", "GRAF", 1, 31*dayD, "", ""),         // too old
+		req("F", "PHF", 1, time.Hour, "", ""),    // other type
+		req("G", "GRAF", 250, time.Hour, "", ""), // too far
+		req("H", "GRAF", 1, 31*dayD, "", ""),     // too old
 		{Number: "I", ServiceCode: "GRAF", State: data.StateClosed, Lat: baseLat, Lon: baseLon, RequestedAt: t0},
 	}
 	got := Rank(baseLat, baseLon, "GRAF", rule, cands, t0)

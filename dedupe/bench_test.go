@@ -1,0 +1,179 @@
+package dedupe
+
+import (
+	"flag"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+// intakeFixture: one million open requests of the synthetic city's mix
+// received over the 30 days before benchNow, indexed, and a pool of new
+// requests to decide. Built once per test binary (about 10 s).
+type intakeFixture struct {
+	ix    *Index
+	j     *data.Jurisdiction
+	rules map[string]data.DedupeRule
+	pool  []*data.Request
+}
+
+var (
+	benchNow     = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	intakeOnce   sync.Once
+	intakeShared *intakeFixture
+)
+
+func intakeBench(b *testing.B) *intakeFixture {
+	intakeOnce.Do(func() {
+		j := synthJurisdiction()
+		rs := synth(1_000_000, 42, benchNow.Add(-30*24*time.Hour), 30, 0.10, true, true)
+		ix := NewIndex(j)
+		for _, r := range rs {
+			if err := ix.Add(r); err != nil {
+				panic(err)
+			}
+		}
+		pool := synth(20000, 43, benchNow.Add(-time.Hour), 1, 0, false, true)
+		rules := map[string]data.DedupeRule{}
+		for _, st := range j.Services {
+			rules[st.Code] = st.Dedupe
+		}
+		keep := pool[:0]
+		for _, r := range pool { // the decision only runs for deduped types
+			if rules[r.ServiceCode].RadiusM > 0 {
+				r.Number = "NEW-" + r.Number
+				keep = append(keep, r)
+			}
+		}
+		intakeShared = &intakeFixture{ix: ix, j: j, rules: rules, pool: keep}
+	})
+	runtime.GC() // no collection of the set-up's garbage inside the timing
+	return intakeShared
+}
+
+// BenchmarkIntakeDecision is the intake decision with one million open
+// requests indexed: the new request's H3 cell and search disk (cgo),
+// candidates from the (group, cell) buckets, filters and scoring. It reports
+// ns/op and the median and 99th percentile of sampled per-decision times.
+func BenchmarkIntakeDecision(b *testing.B) {
+	f := intakeBench(b)
+	samples := make([]time.Duration, 0, min(b.N, 1<<20))
+	dups, cands := 0, 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := f.pool[i%len(f.pool)]
+		start := time.Now()
+		d, err := f.ix.Decide(r, f.rules[r.ServiceCode], benchNow)
+		el := time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(samples) < cap(samples) {
+			samples = append(samples, el)
+		}
+		if d.Duplicate {
+			dups++
+		}
+		cands += d.Considered
+	}
+	b.StopTimer()
+	reportPercentiles(b, samples)
+	b.ReportMetric(float64(cands)/float64(b.N), "cands/op")
+	b.ReportMetric(float64(dups)/float64(b.N), "dup-rate")
+}
+
+// BenchmarkIntakeDecisionPublic is the same decision through the public
+// path a store would use: Candidates (a fresh slice) then Decide, which
+// parses the candidates' addresses and descriptions as it goes.
+func BenchmarkIntakeDecisionPublic(b *testing.B) {
+	f := intakeBench(b)
+	samples := make([]time.Duration, 0, min(b.N, 1<<20))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := f.pool[i%len(f.pool)]
+		start := time.Now()
+		rule := f.rules[r.ServiceCode]
+		cs, err := f.ix.Candidates(r, rule, benchNow)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = Decide(r, rule, cs, benchNow)
+		if len(samples) < cap(samples) {
+			samples = append(samples, time.Since(start))
+		}
+	}
+	b.StopTimer()
+	reportPercentiles(b, samples)
+}
+
+func reportPercentiles(b *testing.B, s []time.Duration) {
+	if len(s) == 0 {
+		return
+	}
+	slices.Sort(s)
+	b.ReportMetric(float64(s[len(s)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(s[len(s)*99/100].Nanoseconds()), "p99-ns")
+}
+
+func BenchmarkSearchCells(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	pts := make([][2]float64, 1024)
+	for i := range pts {
+		pts[i][0], pts[i][1] = randomPoint(rng, false)
+	}
+	for _, radius := range []float64{40, 250} {
+		b.Run(meters(radius), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				p := pts[i%len(pts)]
+				if _, err := SearchCells(p[0], p[1], radius); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRecluster re-clusters a synthetic year slice of 200,000 requests
+// (H3 cells not stored, so the run computes them).
+func BenchmarkRecluster(b *testing.B) {
+	benchRecluster(b, 200_000, 36)
+}
+
+// BenchmarkRecluster2M re-clusters a synthetic year of 2 million requests.
+// It runs only when named (-bench Recluster2M): building the input takes
+// most of a minute and 3 GB.
+func BenchmarkRecluster2M(b *testing.B) {
+	if f := flag.Lookup("test.bench"); f == nil || !strings.Contains(f.Value.String(), "2M") {
+		b.Skip("run with -bench Recluster2M")
+	}
+	benchRecluster(b, 2_000_000, 365)
+}
+
+func benchRecluster(b *testing.B, n, days int) {
+	rs := synth(n, 9, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), days, 0.10, false, false)
+	j := synthJurisdiction()
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var dups int
+	for i := 0; i < b.N; i++ {
+		dups = 0
+		for _, a := range Recluster(j, rs) {
+			if a.Primary != "" {
+				dups++
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n), "requests")
+	b.ReportMetric(float64(dups)/float64(n), "dup-rate")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/request")
+}
