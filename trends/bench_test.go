@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/paulmach/orb"
 )
 
 var (
@@ -71,3 +72,24 @@ func BenchmarkHeatmapYear(b *testing.B) {
 }
 
 func resName(res int) string { return "res" + string(rune('0'+res/10)) + string(rune('0'+res%10)) }
+
+// BenchmarkChronicDistrict: emerging hot spots over 12 weeks for a
+// district-sized study area (0.08° x 0.06°, about 45 km², resolution 9,
+// about 400 cells) of the 2-million-request cube.
+func BenchmarkChronicDistrict(b *testing.B) {
+	c := cube2M(b)
+	bound := orb.Bound{Min: orb.Point{-87.72, 41.84}, Max: orb.Point{-87.64, 41.90}}
+	q := ChronicQuery{Area: Area{Polygon: orb.Polygon{bound.ToRing()}}, Resolution: 9, Weeks: 12,
+		End: benchStart.AddDate(1, 0, 0)}
+	cpu := startCPU()
+	var n int
+	for b.Loop() {
+		cells, err := c.Chronic(q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(cells)
+	}
+	cpu.report(b)
+	b.ReportMetric(float64(n), "categorised-cells")
+}

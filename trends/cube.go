@@ -177,8 +177,8 @@ func (c *Cube) Location() *time.Location { return c.loc }
 
 // Stats describes what a cube holds.
 type Stats struct {
-	// Requests added (net of none: Update does not change it); Skipped are
-	// requests without a usable location.
+	// Requests counted (Add and Load add one, Update(old, nil) removes
+	// one); Skipped: requests added without a usable location.
 	Requests, Skipped int64
 	// Entries is the number of (day, cell, type, event, duplicate) counts.
 	Entries int
