@@ -32,6 +32,7 @@ type DB struct {
 	busyTimeout time.Duration
 	w           *sql.DB // exactly one connection: every write
 	r           *sql.DB // query-only connections: every read
+	intake      *groupCommit
 }
 
 // Open opens the database file at path, creating it if needed, and applies
@@ -69,10 +70,7 @@ func open(ctx context.Context, path string, cfg config) (*DB, error) {
 	if cfg.sharedPool {
 		w = strings.Replace(w, "_txlock=immediate", "_txlock=deferred", 1)
 	}
-	db.w, err = sql.Open("sqlite3", w)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
-	}
+	db.w = sql.OpenDB(newConnector(w))
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
 	db.w.SetConnMaxLifetime(0)
@@ -85,17 +83,15 @@ func open(ctx context.Context, path string, cfg config) (*DB, error) {
 		db.w.SetMaxOpenConns(cfg.readers)
 		db.w.SetMaxIdleConns(cfg.readers)
 		db.r = db.w
+		db.intake = newGroupCommit(db)
 		return db, nil
 	}
-	db.r, err = sql.Open("sqlite3", dsn(abs, true, cfg.busyTimeout))
-	if err != nil {
-		_ = db.w.Close()
-		return nil, fmt.Errorf("sqlite: open %s for reading: %w", abs, err)
-	}
+	db.r = sql.OpenDB(newConnector(dsn(abs, true, cfg.busyTimeout)))
 	db.r.SetMaxOpenConns(cfg.readers)
 	db.r.SetMaxIdleConns(cfg.readers)
 	db.r.SetConnMaxLifetime(0)
 	db.r.SetConnMaxIdleTime(0)
+	db.intake = newGroupCommit(db)
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -166,6 +162,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes every connection. The writer closes last, which checkpoints
 // the WAL into the main file and removes it.
 func (db *DB) Close() error {
+	if db.intake != nil {
+		db.intake.stop()
+	}
 	var errs []error
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())

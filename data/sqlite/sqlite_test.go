@@ -495,3 +495,11 @@ func TestErrorShape(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestStore(t *testing.T) {
+	storetest.TestRequestStore(t, func(t *testing.T) data.Store { return openTest(t) })
+}
+
+func TestKeyStore(t *testing.T) {
+	storetest.TestKeyStore(t, func(t *testing.T) data.Store { return openTest(t) })
+}

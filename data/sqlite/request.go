@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+var _ data.Store = (*DB)(nil)
+
+// CreateRequest stores a new request in one IMMEDIATE write transaction
+// (see data.RequestStore). SQLite has one writer at a time, across
+// processes too: holding the write lock from BEGIN to COMMIT serialises
+// every intake, so in.LockKeys need no lock of their own — the candidates
+// Decide sees cannot change before the new request is committed. The
+// transaction is fsynced (WAL, synchronous=FULL) before CreateRequest
+// returns. Concurrent intakes are committed in groups (see groupCommit):
+// each is acknowledged only after the commit that holds it.
+func (db *DB) CreateRequest(ctx context.Context, in data.Intake) (*data.Request, bool, error) {
+	if err := validateRequest(in.Request); err != nil {
+		return nil, false, fmt.Errorf("sqlite: create request: %w", err)
+	}
+	if err := validateFilter(&in.Candidates); err != nil {
+		return nil, false, fmt.Errorf("sqlite: create request: candidates: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, false, fmt.Errorf("sqlite: create request: %w", err)
+	}
+	return db.intake.submit(ctx, in)
+}
+
+// intakeResult is what one intake of a group gets back.
+type intakeResult struct {
+	r       *data.Request
+	created bool
+	err     error
+}
+
+// createInTx runs one intake inside the write transaction tx. On error the
+// caller rolls back to a savepoint taken before it.
+func createInTx(ctx context.Context, tx *sql.Tx, in data.Intake, now time.Time) (*data.Request, bool, error) {
+	if in.IdempotencyKey != "" {
+		var num string
+		err := tx.QueryRowContext(ctx, `SELECT number FROM request_idempotency WHERE key = ?`, in.IdempotencyKey).Scan(&num)
+		if err == nil {
+			r, err := scanRequest(tx.QueryRowContext(ctx, selectRequest+` WHERE number = ?`, num))
+			if err != nil {
+				return nil, false, fmt.Errorf("read request %s of idempotency key: %w", num, err)
+			}
+			return r, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, err
+		}
+	}
+	r := cloneRequest(in.Request)
+	var link *data.DuplicateLink
+	if in.Decide != nil {
+		var cands []*data.Request
+		if err := queryRequests(ctx, tx, &in.Candidates, func(c *data.Request) error {
+			cands = append(cands, c)
+			return nil
+		}); err != nil {
+			return nil, false, fmt.Errorf("read candidates: %w", err)
+		}
+		var err error
+		if link, err = in.Decide(cands); err != nil {
+			return nil, false, err
+		}
+	}
+	var primaryID int64
+	if link != nil {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE number = ?`, link.Primary).Scan(&primaryID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, data.Errorf(data.ErrConflict, "dedupe chose primary %q, which does not exist", link.Primary)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		r.Duplicate, r.ParentNumber = true, link.Primary
+	}
+
+	year := r.RequestedAt.UTC().Year()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO request_counters (kind, year, n) VALUES (?, ?, 1)
+    ON CONFLICT (kind, year) DO UPDATE SET n = n + 1 RETURNING n`, string(r.Kind), year).Scan(&seq); err != nil {
+		return nil, false, fmt.Errorf("next number: %w", err)
+	}
+	if seq > data.MaxNumberSeq {
+		return nil, false, data.Errorf(data.ErrUnavailable, "the tracking numbers of %d are exhausted", year)
+	}
+	r.Number = data.FormatNumber(r.Kind, year, seq)
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.RequestedAt
+	}
+	vals, err := encodeRequest(r)
+	if err != nil {
+		return nil, false, data.Invalid("request", "%v", err)
+	}
+	res, err := tx.ExecContext(ctx, insertRequest, vals...)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert %s: %w", r.Number, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, false, err
+	}
+
+	notes := make([]data.Note, 0, len(in.Notes)+2)
+	hasCreated := false
+	for _, n := range in.Notes {
+		hasCreated = hasCreated || n.Event == data.EventCreated
+	}
+	if !hasCreated {
+		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventCreated, Text: "Request received"})
+	}
+	for _, n := range in.Notes {
+		if n.At.IsZero() {
+			n.At = r.RequestedAt
+		}
+		notes = append(notes, n)
+	}
+	if link != nil {
+		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicate,
+			Text: "Duplicate of " + link.Primary, Reason: link.Reason})
+	}
+	if err := insertNotes(ctx, tx, id, notes); err != nil {
+		return nil, false, err
+	}
+	if link != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE requests SET duplicate_count = duplicate_count + 1, updated_at = ? WHERE id = ?`,
+			formatTime(now), primaryID); err != nil {
+			return nil, false, fmt.Errorf("count duplicate on %s: %w", link.Primary, err)
+		}
+		if err := insertNotes(ctx, tx, primaryID, []data.Note{{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicateOf,
+			Text: r.Number + " joined as a duplicate", Reason: link.Reason}}); err != nil {
+			return nil, false, err
+		}
+	}
+	if in.IdempotencyKey != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO request_idempotency (key, number, created_at) VALUES (?, ?, ?)`,
+			in.IdempotencyKey, r.Number, formatTime(now)); err != nil {
+			return nil, false, fmt.Errorf("record idempotency key: %w", err)
+		}
+	}
+	return r, true, nil
+}
+
+func insertNotes(ctx context.Context, tx *sql.Tx, requestID int64, notes []data.Note) error {
+	for _, n := range notes {
+		if !storableTime(n.At) {
+			return data.Invalid("notes", "note time %s is out of range", n.At)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO request_notes (request_id, at, actor, event, text, reason, internal)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`, requestID, formatTime(n.At), n.Actor, string(n.Event), n.Text, n.Reason, boolInt(n.Internal)); err != nil {
+			return fmt.Errorf("insert note: %w", err)
+		}
+	}
+	return nil
+}
+
+// Request reads one request by number.
+func (db *DB) Request(ctx context.Context, number string) (*data.Request, error) {
+	r, err := scanRequest(db.r.QueryRowContext(ctx, selectRequest+` WHERE number = ?`, number))
+	if errors.Is(err, sql.ErrNoRows) {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("sqlite: read request: %w", cerr)
+		}
+		return nil, fmt.Errorf("sqlite: read request: %w", data.Errorf(data.ErrNotFound, "request %q not found", number))
+	}
+	if err != nil {
+		return nil, wrap(ctx, "read request "+number, err)
+	}
+	return r, nil
+}
+
+// Requests lists the requests matching f.
+func (db *DB) Requests(ctx context.Context, f data.RequestFilter) ([]*data.Request, error) {
+	var out []*data.Request
+	err := db.ScanRequests(ctx, f, func(r *data.Request) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// CountRequests counts the requests matching f, ignoring paging.
+func (db *DB) CountRequests(ctx context.Context, f data.RequestFilter) (int, error) {
+	if err := validateFilter(&f); err != nil {
+		return 0, fmt.Errorf("sqlite: count requests: %w", err)
+	}
+	w, args := where(&f)
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r`+w, args...).Scan(&n); err != nil {
+		return 0, wrap(ctx, "count requests", err)
+	}
+	return n, nil
+}
+
+// errStop marks an error returned by the caller's fn, passed through as is.
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+func (e errStop) Unwrap() error { return e.err }
+
+// ScanRequests streams the requests matching f to fn, in order, from one
+// read snapshot, one row at a time.
+func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*data.Request) error) error {
+	if err := validateFilter(&f); err != nil {
+		return fmt.Errorf("sqlite: scan requests: %w", err)
+	}
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRequests(ctx, tx, &f, func(r *data.Request) error {
+			if err := fn(r); err != nil {
+				return errStop{err}
+			}
+			return nil
+		})
+	})
+	var stop errStop
+	if errors.As(err, &stop) {
+		return stop.err
+	}
+	if err != nil {
+		return wrap(ctx, "scan requests", err)
+	}
+	return nil
+}
+
+// queryRequests runs the query of f on tx (a read snapshot, or the write
+// transaction of an intake) and calls fn for each row.
+func queryRequests(ctx context.Context, tx *sql.Tx, f *data.RequestFilter, fn func(*data.Request) error) error {
+	w, args := where(f)
+	ol, oargs := orderLimit(f)
+	rows, err := tx.QueryContext(ctx, selectRequest+` r`+w+ol, append(args, oargs...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// UpdateRequest reads the request inside the write transaction, lets fn
+// change it and stores it with fn's notes.
+func (db *DB) UpdateRequest(ctx context.Context, number string, fn func(r *data.Request) ([]data.Note, error)) (*data.Request, error) {
+	op := "update request " + number
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	var id int64
+	row := tx.QueryRowContext(ctx, `SELECT id, `+selectRequest[len("SELECT "):]+` WHERE number = ?`, number)
+	r, err := scanRequest(prefixScanner{row, &id})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, data.Errorf(data.ErrNotFound, "request %q not found", number))
+	}
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	notes, err := fn(r)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	r.Number = number
+	r.UpdatedAt = now
+	if err := validateRequest(r); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	vals, err := encodeRequest(r)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, data.Invalid("request", "%v", err))
+	}
+	if _, err := tx.ExecContext(ctx, updateRequest, append(vals[1:], number)...); err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	for i := range notes {
+		if notes[i].At.IsZero() {
+			notes[i].At = now
+		}
+	}
+	if err := insertNotes(ctx, tx, id, notes); err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, wrap(ctx, op+": commit", err)
+	}
+	return cloneRequest(r), nil
+}
+
+// prefixScanner scans a leading id column before a request row.
+type prefixScanner struct {
+	sc scanner
+	id *int64
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.id}, dest...)...) }
+
+// Notes lists a request's notes, oldest first.
+func (db *DB) Notes(ctx context.Context, number string) ([]data.Note, error) {
+	op := "read notes of " + number
+	var notes []data.Note
+	found := false
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE number = ?`, number).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		rows, err := tx.QueryContext(ctx, `SELECT id, at, actor, event, text, reason, internal
+    FROM request_notes WHERE request_id = ? ORDER BY at, id`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				n        data.Note
+				at, ev   string
+				internal int
+			)
+			if err := rows.Scan(&n.ID, &at, &n.Actor, &ev, &n.Text, &n.Reason, &internal); err != nil {
+				return err
+			}
+			if n.At, err = parseTime(at); err != nil {
+				return err
+			}
+			n.Event, n.Internal = data.Event(ev), internal == 1
+			notes = append(notes, n)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	if !found {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", op, cerr)
+		}
+		return nil, fmt.Errorf("sqlite: %s: %w", op, data.Errorf(data.ErrNotFound, "request %q not found", number))
+	}
+	return notes, nil
+}
+
+// cloneRequest deep-copies r, so the caller and the store share no memory.
+func cloneRequest(r *data.Request) *data.Request {
+	c := *r
+	c.Areas = append([]data.AreaRef(nil), r.Areas...)
+	c.RecordedAreas = append([]data.AreaRef(nil), r.RecordedAreas...)
+	c.PINHash = append([]byte(nil), r.PINHash...)
+	if r.Attributes != nil {
+		c.Attributes = make(map[string][]string, len(r.Attributes))
+		for k, v := range r.Attributes {
+			c.Attributes[k] = append([]string(nil), v...)
+		}
+	}
+	return &c
+}

@@ -1,0 +1,194 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+// requestColumns lists the stored columns of a request in the order
+// encodeRequest produces and scanRequest reads them (id excluded).
+var requestColumns = []string{
+	"number", "jurisdiction", "kind", "service_code", "service_name", "state", "closed",
+	"description", "lon", "lat", "address", "address_id", "zip", "h3", "areas",
+	"department", "unit", "assigned_to", "origin",
+	"requested_at", "updated_at", "accepted_at", "assigned_at", "completed_at", "closed_at",
+	"sla_days", "extension_days", "extensions", "reassignments",
+	"duplicate", "parent_number", "duplicate_count", "me_too",
+	"media_url", "attributes", "contact", "pin_hash", "police", "legacy", "recorded_areas", "disposition",
+}
+
+var (
+	selectRequest = "SELECT " + strings.Join(requestColumns, ", ") + " FROM requests"
+	insertRequest = "INSERT INTO requests (" + strings.Join(requestColumns, ", ") + ") VALUES (?" +
+		strings.Repeat(", ?", len(requestColumns)-1) + ")"
+	// updateRequest rewrites every column but number (the last argument).
+	updateRequest = "UPDATE requests SET " + strings.Join(requestColumns[1:], " = ?, ") + " = ? WHERE number = ?"
+)
+
+// validateRequest checks what a store needs to keep a request.
+func validateRequest(r *data.Request) error {
+	if r == nil {
+		return data.Invalid("request", "no request given")
+	}
+	if r.Kind != data.KindServiceRequest && r.Kind != data.KindCommunityConcern {
+		return data.Invalid("kind", "%q is not a request kind (service_request, community_concern)", r.Kind)
+	}
+	if _, err := data.ParseState(string(r.State)); err != nil {
+		return err
+	}
+	if r.RequestedAt.IsZero() {
+		return data.Invalid("requested_datetime", "the time the request was received is missing")
+	}
+	if y := r.RequestedAt.UTC().Year(); y < data.MinNumberYear || y > data.MaxNumberYear {
+		return data.Invalid("requested_datetime", "year %d is outside %d-%d", y, data.MinNumberYear, data.MaxNumberYear)
+	}
+	for _, t := range []time.Time{r.UpdatedAt, r.AcceptedAt, r.AssignedAt, r.CompletedAt, r.ClosedAt} {
+		if !t.IsZero() && !storableTime(t) {
+			return data.Invalid("datetime", "time %s is out of range", t)
+		}
+	}
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeAreas writes area references as a JSON array; nil and empty are "[]".
+func encodeAreas(as []data.AreaRef) (string, error) {
+	if len(as) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(as)
+	return string(b), err
+}
+
+// encodeRequest returns the column values of r in requestColumns order.
+func encodeRequest(r *data.Request) ([]any, error) {
+	areas, err := encodeAreas(r.Areas)
+	if err != nil {
+		return nil, fmt.Errorf("areas: %w", err)
+	}
+	recorded, err := encodeAreas(r.RecordedAreas)
+	if err != nil {
+		return nil, fmt.Errorf("recorded areas: %w", err)
+	}
+	attrs := "{}"
+	if len(r.Attributes) > 0 {
+		b, err := json.Marshal(r.Attributes)
+		if err != nil {
+			return nil, fmt.Errorf("attributes: %w", err)
+		}
+		attrs = string(b)
+	}
+	contact := "{}"
+	if !r.Contact.Empty() {
+		b, err := json.Marshal(r.Contact)
+		if err != nil {
+			return nil, fmt.Errorf("contact: %w", err)
+		}
+		contact = string(b)
+	}
+	var pin any
+	if len(r.PINHash) > 0 {
+		pin = r.PINHash
+	}
+	updated := r.UpdatedAt
+	if updated.IsZero() {
+		updated = r.RequestedAt
+	}
+	return []any{
+		r.Number, r.Jurisdiction, string(r.Kind), r.ServiceCode, r.ServiceName, string(r.State), boolInt(r.State.Closed()),
+		r.Description, r.Lon, r.Lat, r.Address, r.AddressID, r.ZIP, int64(r.H3), areas,
+		r.Department, r.Unit, r.AssignedTo, string(r.Origin),
+		formatTime(r.RequestedAt), formatTime(updated), nullTime(r.AcceptedAt), nullTime(r.AssignedAt),
+		nullTime(r.CompletedAt), nullTime(r.ClosedAt),
+		r.SLADays, r.ExtensionDays, r.Extensions, r.Reassignments,
+		boolInt(r.Duplicate), r.ParentNumber, r.DuplicateCount, r.MeToo,
+		r.MediaURL, attrs, contact, pin, boolInt(r.PoliceRelated), boolInt(r.Legacy), recorded, r.Disposition,
+	}, nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanRequest reads one row of selectRequest.
+func scanRequest(sc scanner) (*data.Request, error) {
+	var (
+		r                                   data.Request
+		kind, state, origin                 string
+		closed, dup, police, legacy         int
+		h3                                  int64
+		areas, attrs, contact, recorded     string
+		requested, updated                  string
+		accepted, assigned, completed, clsd sql.NullString
+		pin                                 []byte
+	)
+	err := sc.Scan(&r.Number, &r.Jurisdiction, &kind, &r.ServiceCode, &r.ServiceName, &state, &closed,
+		&r.Description, &r.Lon, &r.Lat, &r.Address, &r.AddressID, &r.ZIP, &h3, &areas,
+		&r.Department, &r.Unit, &r.AssignedTo, &origin,
+		&requested, &updated, &accepted, &assigned, &completed, &clsd,
+		&r.SLADays, &r.ExtensionDays, &r.Extensions, &r.Reassignments,
+		&dup, &r.ParentNumber, &r.DuplicateCount, &r.MeToo,
+		&r.MediaURL, &attrs, &contact, &pin, &police, &legacy, &recorded, &r.Disposition)
+	if err != nil {
+		return nil, err
+	}
+	r.Kind, r.State, r.Origin, r.H3 = data.Kind(kind), data.State(state), data.Origin(origin), uint64(h3)
+	r.Duplicate, r.PoliceRelated, r.Legacy = dup == 1, police == 1, legacy == 1
+	if len(pin) > 0 {
+		r.PINHash = pin // database/sql copies []byte destinations
+	}
+	if r.RequestedAt, err = parseTime(requested); err != nil {
+		return nil, err
+	}
+	if r.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		s  sql.NullString
+		to *time.Time
+	}{{accepted, &r.AcceptedAt}, {assigned, &r.AssignedAt}, {completed, &r.CompletedAt}, {clsd, &r.ClosedAt}} {
+		if p.s.Valid {
+			if *p.to, err = parseTime(p.s.String); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if areas != "[]" {
+		if err := json.Unmarshal([]byte(areas), &r.Areas); err != nil {
+			return nil, fmt.Errorf("request %s: areas: %w", r.Number, err)
+		}
+	}
+	if recorded != "[]" {
+		if err := json.Unmarshal([]byte(recorded), &r.RecordedAreas); err != nil {
+			return nil, fmt.Errorf("request %s: recorded areas: %w", r.Number, err)
+		}
+	}
+	if attrs != "{}" {
+		if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+			return nil, fmt.Errorf("request %s: attributes: %w", r.Number, err)
+		}
+	}
+	if contact != "{}" {
+		if err := json.Unmarshal([]byte(contact), &r.Contact); err != nil {
+			return nil, fmt.Errorf("request %s: contact: %w", r.Number, err)
+		}
+	}
+	return &r, nil
+}
