@@ -607,7 +607,11 @@ func (l *Loader) Add(r *data.Request) {
 }
 
 func (w *loadWorker) run(c *Cube, items []loadItem, clock *dayClock) {
-	w.recs = slices.Grow(w.recs, 2*len(items))
+	if need := len(w.recs) + 2*len(items); need > cap(w.recs) {
+		grown := make([]loadRec, len(w.recs), max(need, 2*cap(w.recs)))
+		copy(grown, w.recs)
+		w.recs = grown
+	}
 	for i := range items {
 		it := &items[i]
 		var cell uint64
