@@ -118,6 +118,10 @@ func (db *DB) CreateGeneration(ctx context.Context, g *data.Generation) error {
 		pgx.CopyFromRows(rows)); err != nil {
 		return wrap(ctx, "create generation "+g.ID+": copy areas", err)
 	}
+	if _, err := tx.Exec(ctx, `INSERT INTO area_parts (generation_id, id, geom)
+		SELECT generation_id, id, geo311_area_parts(geom) FROM areas WHERE generation_id = $1`, g.ID); err != nil {
+		return wrap(ctx, "create generation "+g.ID+": cut areas into parts", err)
+	}
 	// Commit only while the caller still waits, and then without
 	// interruption: a commit cut short by the context could be applied by
 	// the server yet reported as failed.

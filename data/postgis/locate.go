@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/geo311/geo311/data"
@@ -29,37 +30,97 @@ type Located struct {
 }
 
 // locateSQL answers, for every point and every non-derived layer, the
-// generation in force and the area chosen by the routing rule. The probe
-// (lon+T, lat-T) is computed by the caller. COALESCE evaluates the second
-// sub-select only when the first finds nothing.
+// generation in force and the area chosen by the routing rule.
+//
+//   - gi lists the active generations of the layers with the interval of
+//     time each is in force: from its effective_from to the next one's
+//     (equal effective_from: the one with the greater id in byte order
+//     wins, the other's interval is empty).
+//   - The probe (lon+T, lat-T) is computed by the caller in float64.
+//   - The areas are tested through area_parts, their pieces of at most 64
+//     vertices (migration 0002): an area covers a point exactly when one of
+//     its pieces does.
+//   - COALESCE evaluates the second sub-select (the point itself) only when
+//     the first (the probe) finds nothing; OFFSET 0 keeps the planner from
+//     inlining the COALESCE into the join below, which would evaluate it
+//     several times per row.
 const locateSQL = `
 WITH pts AS MATERIALIZED (
 	SELECT * FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[], $5::timestamptz[])
 		WITH ORDINALITY AS p(lon, lat, qlon, qlat, at, n)
-), lyr AS MATERIALIZED (
-	SELECT * FROM unnest($6::text[]) WITH ORDINALITY AS l(layer, ord)
+), gi AS MATERIALIZED (
+	SELECT l.ord, g.id, g.effective_from AS since,
+		lead(g.effective_from) OVER (PARTITION BY l.ord ORDER BY g.effective_from, g.id COLLATE "C") AS until
+	FROM unnest($6::text[]) WITH ORDINALITY AS l(layer, ord)
+	JOIN generations g ON g.layer = l.layer AND g.active
 )
-SELECT p.n, l.ord, g.id, c.area_id, a.name
-FROM lyr l
-CROSS JOIN pts p
-CROSS JOIN LATERAL (
-	SELECT gg.id FROM generations gg
-	WHERE gg.layer = l.layer AND gg.active AND gg.effective_from <= p.at
-	ORDER BY gg.effective_from DESC, gg.id COLLATE "C" DESC
-	LIMIT 1
-) g
-CROSS JOIN LATERAL (
-	SELECT COALESCE(
-		(SELECT s.id FROM areas s
+SELECT c.n, c.ord, c.gen, a.id, a.name
+FROM (
+	SELECT p.n, g.ord, g.id AS gen, COALESCE(
+		(SELECT s.id FROM area_parts s
 		 WHERE s.generation_id = g.id AND ST_Covers(s.geom, ST_SetSRID(ST_MakePoint(p.qlon, p.qlat), 4326))
 		 ORDER BY s.id COLLATE "C" LIMIT 1),
-		(SELECT s.id FROM areas s
+		(SELECT s.id FROM area_parts s
 		 WHERE s.generation_id = g.id AND ST_Covers(s.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
 		 ORDER BY s.id COLLATE "C" LIMIT 1)
 	) AS area_id
+	FROM gi g
+	JOIN pts p ON p.at >= g.since AND (g.until IS NULL OR p.at < g.until)
+	OFFSET 0
 ) c
-JOIN areas a ON a.generation_id = g.id AND a.id = c.area_id
+JOIN areas a ON a.generation_id = c.gen AND a.id = c.area_id
 `
+
+// hit is the area of one layer found for one point.
+type hit struct {
+	gen, id, name string
+	ok            bool
+}
+
+// Batches are cut into chunks of batchChunk points, of which up to
+// batchParallel run at once, each on its own connection.
+const (
+	batchChunk    = 5000
+	batchParallel = 2
+)
+
+// locateChunk runs locateSQL for the points pts[idx[k]] and fills found[k]
+// with one hit per layer (nil when no layer has an area).
+func (db *DB) locateChunk(ctx context.Context, pts []Point, idx []int, layers []string, found [][]hit) error {
+	n := len(idx)
+	lon, lat := make([]float64, n), make([]float64, n)
+	qlon, qlat := make([]float64, n), make([]float64, n)
+	ats := make([]time.Time, n)
+	for k, i := range idx {
+		p := pts[i]
+		lon[k], lat[k] = p.Lon, p.Lat
+		// The probe: the point extended south and east (CPD G01-04).
+		qlon[k], qlat[k] = p.Lon+TieTolerance, p.Lat-TieTolerance
+		ats[k] = p.At
+	}
+	rows, err := db.pool.Query(ctx, locateSQL, lon, lat, qlon, qlat, ats, layers)
+	if err != nil {
+		return wrap(ctx, "locate", err)
+	}
+	defer rows.Close()
+	var pn, ord int64
+	var h hit
+	for rows.Next() {
+		if err := rows.Scan(&pn, &ord, &h.gen, &h.id, &h.name); err != nil {
+			return wrap(ctx, "locate", err)
+		}
+		k := int(pn - 1)
+		if found[k] == nil {
+			found[k] = make([]hit, len(layers))
+		}
+		h.ok = true
+		found[k][ord-1] = h
+	}
+	if err := rows.Err(); err != nil {
+		return wrap(ctx, "locate", err)
+	}
+	return nil
+}
 
 // checkPoint validates coordinates like geo.Router does.
 func checkPoint(lon, lat float64) error {
@@ -100,48 +161,40 @@ func (db *DB) LocateBatch(ctx context.Context, j *data.Jurisdiction, pts []Point
 		}
 	}
 	// Valid points go to the database; idx maps query rows back.
-	n := 0
-	lon, lat := make([]float64, 0, len(pts)), make([]float64, 0, len(pts))
-	qlon, qlat := make([]float64, 0, len(pts)), make([]float64, 0, len(pts))
-	ats := make([]time.Time, 0, len(pts))
 	idx := make([]int, 0, len(pts))
 	for i, p := range pts {
 		if err := checkPoint(p.Lon, p.Lat); err != nil {
 			out[i].Err = err
 			continue
 		}
-		lon, lat = append(lon, p.Lon), append(lat, p.Lat)
-		qlon, qlat = append(qlon, p.Lon+TieTolerance), append(qlat, p.Lat-TieTolerance)
-		ats = append(ats, p.At)
 		idx = append(idx, i)
-		n++
 	}
-	// found[k][layer ordinal] for valid point k.
-	type hit struct {
-		gen, id, name string
-		ok            bool
-	}
-	found := make([][]hit, n)
-	if n > 0 && len(layers) > 0 {
-		rows, err := db.pool.Query(ctx, locateSQL, lon, lat, qlon, qlat, ats, layers)
-		if err != nil {
-			return nil, wrap(ctx, "locate", err)
+	found := make([][]hit, len(idx))
+	if len(idx) > 0 && len(layers) > 0 {
+		// Large batches run as chunks on several connections at once.
+		// The first failure cancels the other chunks and is the one
+		// returned.
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var once sync.Once
+		var firstErr error
+		sem := make(chan struct{}, batchParallel)
+		var wg sync.WaitGroup
+		for lo := 0; lo < len(idx) && cctx.Err() == nil; lo += batchChunk {
+			hi := min(lo+batchChunk, len(idx))
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				if err := db.locateChunk(cctx, pts, idx[lo:hi], layers, found[lo:hi]); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+				}
+			})
 		}
-		var pn, ord int64
-		var h hit
-		for rows.Next() {
-			if err := rows.Scan(&pn, &ord, &h.gen, &h.id, &h.name); err != nil {
-				rows.Close()
-				return nil, wrap(ctx, "locate", err)
-			}
-			k := int(pn - 1)
-			if found[k] == nil {
-				found[k] = make([]hit, len(layers))
-			}
-			h.ok = true
-			found[k][ord-1] = h
+		wg.Wait()
+		if firstErr != nil {
+			return nil, firstErr
 		}
-		if err := rows.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return nil, wrap(ctx, "locate", err)
 		}
 	}
