@@ -73,21 +73,25 @@
 //     of cells are flagged in a given week by chance alone.
 //  4. Trend: the Mann-Kendall test (MannKendall) on each cell's series of N
 //     Gi* z-scores, significant at Alpha.
-//  5. Category of a cell with n = N weeks, of which h are hot (hot side;
-//     "most" means h >= 90% of n, i.e. 10h >= 9n):
-//     - final week hot and most weeks hot: intensifying if the trend is
-//     significantly upward, diminishing if significantly downward, else
-//     persistent;
-//     - else final week hot and some earlier week cold: oscillating;
-//     - else final week hot and no other week hot: new;
-//     - else final week hot and the hot weeks are one unbroken run (of two
-//     or more) ending with the final week: consecutive;
-//     - else final week hot: sporadic (on and off, never cold);
-//     - final week not hot but most weeks hot: historical;
-//     - otherwise the same rules on the cold side (cold weeks; intensifying
-//     means z trending significantly downward), else no pattern.
-//     Where ESRI's definitions overlap (a new or consecutive hot spot with a
-//     cold past), oscillating wins.
+//  5. Category: one per cell, by the rules below.
+//
+// With n = N weeks, of which h are hot, and "most weeks" meaning h >= 90% of
+// n (10h >= 9n), a cell is, on the hot side, checked in this order:
+//
+//   - intensifying: final week hot, most weeks hot, trend significantly
+//     upward; diminishing: the same with the trend significantly downward;
+//     persistent: the same with no significant trend;
+//   - oscillating: final week hot and some earlier week cold;
+//   - new: final week hot and no other week hot;
+//   - consecutive: final week hot and the hot weeks are one unbroken run (of
+//     two or more) ending with it;
+//   - sporadic: final week hot otherwise (on and off, never cold);
+//   - historical: final week not hot but most weeks hot.
+//
+// Otherwise the same rules apply on the cold side (cold weeks; intensifying
+// means z trending significantly downward), and failing those the cell has
+// no pattern. Where ESRI's definitions overlap (a new or consecutive hot
+// spot with a cold past), oscillating wins.
 //
 // Chronic returns each cell's category, latest z and p, weekly counts, z
 // series and trend; ChronicWeeks gives the weeks' starts. Assumptions worth
