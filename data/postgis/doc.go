@@ -24,18 +24,27 @@
 // # Routing rule
 //
 // Locate follows the rule of the team conventions exactly, so that its answers
-// equal geo.Index.Locate's: per non-derived layer of the jurisdiction, the
-// active generation with the latest effective_from not after the date (ties
-// between active generations of equal effective_from: the greatest id in
-// byte order); in it, the area with the byte-wise smallest id whose closed
-// geometry covers the probe (lon+TieTolerance, lat-TieTolerance) (CPD
-// G01-04: extend the point to the south and east), else the smallest id
-// covering the point itself; else none. A derived layer (sector) takes the
-// first three characters of its source layer's (beat's) id and the source
-// generation's id with its own layer name. No area in any layer is
-// data.ErrOutsideJurisdiction with the jurisdiction's message. Probe
-// coordinates are computed in Go (float64) and sent as binary float8, so that
-// both implementations test the very same point.
+// equal geo.Index.Locate's: per layer, the active generation with the latest
+// effective_from not after the date (the zero time means now); in it, the
+// area with the byte-wise smallest id whose closed geometry covers the probe
+// (lon+TieTolerance, lat-TieTolerance) (CPD G01-04: extend the point to the
+// south and east), else the smallest id covering the point itself; else none.
+// The layers answered are the jurisdiction's, in its order, then any other
+// layer with an active generation (custom layers), by name. A derived layer
+// (sector) is never read from the tables: it takes the first three
+// characters of its source layer's (beat's) id when that id is longer, and
+// the source generation's id with its own layer name ("sector@2012-12-19").
+// No area in any layer is data.ErrOutsideJurisdiction with the
+// jurisdiction's message. Probe coordinates are computed in Go (float64) and
+// sent as binary float8, so that both implementations test the very same
+// point. Two active generations of one layer starting at the same instant,
+// which geo.NewIndex refuses, resolve here to the greater id in byte order.
+//
+// Areas are tested through area_parts, their pieces of at most 64 vertices
+// (ST_Subdivide; small and invalid geometries are kept whole), indexed by
+// (generation_id, geom) with btree_gist: ST_Covers on a piece costs
+// microseconds where a whole TOASTed ward costs a detoast and a walk over
+// thousands of vertices.
 //
 // The server should run with jit=off (Open sets it per session unless the URL
 // says otherwise) and, on small machines, max_parallel_workers_per_gather=0.

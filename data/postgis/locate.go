@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,9 +33,10 @@ type Located struct {
 // locateSQL answers, for every point and every non-derived layer, the
 // generation in force and the area chosen by the routing rule.
 //
-//   - gi lists the active generations of the layers with the interval of
-//     time each is in force: from its effective_from to the next one's
-//     (equal effective_from: the one with the greater id in byte order
+//   - gi lists the active generations of every layer but the derived ones
+//     ($6), with the interval of time each is in force: from its
+//     effective_from to the next one's (equal effective_from, which
+//     geo.NewIndex refuses: the one with the greater id in byte order
 //     wins, the other's interval is empty).
 //   - The probe (lon+T, lat-T) is computed by the caller in float64.
 //   - The areas are tested through area_parts, their pieces of at most 64
@@ -49,14 +51,14 @@ WITH pts AS MATERIALIZED (
 	SELECT * FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[], $5::timestamptz[])
 		WITH ORDINALITY AS p(lon, lat, qlon, qlat, at, n)
 ), gi AS MATERIALIZED (
-	SELECT l.ord, g.id, g.effective_from AS since,
-		lead(g.effective_from) OVER (PARTITION BY l.ord ORDER BY g.effective_from, g.id COLLATE "C") AS until
-	FROM unnest($6::text[]) WITH ORDINALITY AS l(layer, ord)
-	JOIN generations g ON g.layer = l.layer AND g.active
+	SELECT g.layer, g.id, g.effective_from AS since,
+		lead(g.effective_from) OVER (PARTITION BY g.layer ORDER BY g.effective_from, g.id COLLATE "C") AS until
+	FROM generations g
+	WHERE g.active AND g.layer <> ALL ($6::text[])
 )
-SELECT c.n, c.ord, c.gen, a.id, a.name
+SELECT c.n, c.layer, c.gen, a.id, a.name
 FROM (
-	SELECT p.n, g.ord, g.id AS gen, COALESCE(
+	SELECT p.n, g.layer, g.id AS gen, COALESCE(
 		(SELECT s.id FROM area_parts s
 		 WHERE s.generation_id = g.id AND ST_Covers(s.geom, ST_SetSRID(ST_MakePoint(p.qlon, p.qlat), 4326))
 		 ORDER BY s.id COLLATE "C" LIMIT 1),
@@ -73,8 +75,7 @@ JOIN areas a ON a.generation_id = c.gen AND a.id = c.area_id
 
 // hit is the area of one layer found for one point.
 type hit struct {
-	gen, id, name string
-	ok            bool
+	layer, gen, id, name string
 }
 
 // Batches are cut into chunks of batchChunk points, of which up to
@@ -85,8 +86,9 @@ const (
 )
 
 // locateChunk runs locateSQL for the points pts[idx[k]] and fills found[k]
-// with one hit per layer (nil when no layer has an area).
-func (db *DB) locateChunk(ctx context.Context, pts []Point, idx []int, layers []string, found [][]hit) error {
+// with the hits of the layers that have an area there (nil when none has);
+// derived names the layers not to look up.
+func (db *DB) locateChunk(ctx context.Context, pts []Point, idx []int, derived []string, now time.Time, found [][]hit) error {
 	n := len(idx)
 	lon, lat := make([]float64, n), make([]float64, n)
 	qlon, qlat := make([]float64, n), make([]float64, n)
@@ -97,24 +99,23 @@ func (db *DB) locateChunk(ctx context.Context, pts []Point, idx []int, layers []
 		// The probe: the point extended south and east (CPD G01-04).
 		qlon[k], qlat[k] = p.Lon+TieTolerance, p.Lat-TieTolerance
 		ats[k] = p.At
+		if p.At.IsZero() {
+			ats[k] = now
+		}
 	}
-	rows, err := db.pool.Query(ctx, locateSQL, lon, lat, qlon, qlat, ats, layers)
+	rows, err := db.pool.Query(ctx, locateSQL, lon, lat, qlon, qlat, ats, derived)
 	if err != nil {
 		return wrap(ctx, "locate", err)
 	}
 	defer rows.Close()
-	var pn, ord int64
+	var pn int64
 	var h hit
 	for rows.Next() {
-		if err := rows.Scan(&pn, &ord, &h.gen, &h.id, &h.name); err != nil {
+		if err := rows.Scan(&pn, &h.layer, &h.gen, &h.id, &h.name); err != nil {
 			return wrap(ctx, "locate", err)
 		}
 		k := int(pn - 1)
-		if found[k] == nil {
-			found[k] = make([]hit, len(layers))
-		}
-		h.ok = true
-		found[k][ord-1] = h
+		found[k] = append(found[k], h)
 	}
 	if err := rows.Err(); err != nil {
 		return wrap(ctx, "locate", err)
@@ -154,10 +155,12 @@ func (db *DB) LocateBatch(ctx context.Context, j *data.Jurisdiction, pts []Point
 		return nil, data.Invalid("jurisdiction", "no jurisdiction given")
 	}
 	out := make([]Located, len(pts))
-	var layers []string
+	derived := []string{}
+	listed := make(map[data.Layer]bool, len(j.Layers))
 	for _, spec := range j.Layers {
-		if spec.DerivedFrom == "" {
-			layers = append(layers, string(spec.Layer))
+		listed[spec.Layer] = true
+		if spec.DerivedFrom != "" {
+			derived = append(derived, string(spec.Layer))
 		}
 	}
 	// Valid points go to the database; idx maps query rows back.
@@ -170,7 +173,7 @@ func (db *DB) LocateBatch(ctx context.Context, j *data.Jurisdiction, pts []Point
 		idx = append(idx, i)
 	}
 	found := make([][]hit, len(idx))
-	if len(idx) > 0 && len(layers) > 0 {
+	if len(idx) > 0 {
 		// Large batches run as chunks on several connections at once.
 		// The first failure cancels the other chunks and is the one
 		// returned.
@@ -180,12 +183,13 @@ func (db *DB) LocateBatch(ctx context.Context, j *data.Jurisdiction, pts []Point
 		var firstErr error
 		sem := make(chan struct{}, batchParallel)
 		var wg sync.WaitGroup
+		now := time.Now()
 		for lo := 0; lo < len(idx) && cctx.Err() == nil; lo += batchChunk {
 			hi := min(lo+batchChunk, len(idx))
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				if err := db.locateChunk(cctx, pts, idx[lo:hi], layers, found[lo:hi]); err != nil {
+				if err := db.locateChunk(cctx, pts, idx[lo:hi], derived, now, found[lo:hi]); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 				}
 			})
@@ -201,47 +205,61 @@ func (db *DB) LocateBatch(ctx context.Context, j *data.Jurisdiction, pts []Point
 
 	for k, hits := range found {
 		i := idx[k]
-		if hits == nil {
+		if len(hits) == 0 {
 			out[i].Err = outside(j)
 			continue
 		}
-		direct := make(map[data.Layer]data.AreaRef, len(layers))
-		for o, h := range hits {
-			if h.ok {
-				l := data.Layer(layers[o])
-				direct[l] = data.AreaRef{Layer: l, ID: h.id, Name: h.name, Generation: h.gen}
-			}
-		}
-		areas := make([]data.AreaRef, 0, len(j.Layers))
-		for _, spec := range j.Layers {
-			if spec.DerivedFrom != "" {
-				if ref, ok := derive(spec.Layer, direct[spec.DerivedFrom]); ok {
-					areas = append(areas, ref)
-				}
-				continue
-			}
-			if ref, ok := direct[spec.Layer]; ok {
-				areas = append(areas, ref)
-			}
-		}
-		out[i].Areas = areas
+		out[i].Areas = assemble(j, listed, hits)
 	}
 	return out, nil
 }
 
+// assemble orders the hits of one point like geo.Index: the jurisdiction's
+// layers in its order (derived layers computed from their source), then the
+// layers it does not list (custom layers), by name.
+func assemble(j *data.Jurisdiction, listed map[data.Layer]bool, hits []hit) []data.AreaRef {
+	direct := make(map[data.Layer]data.AreaRef, len(hits))
+	var custom []data.AreaRef
+	for _, h := range hits {
+		ref := data.AreaRef{Layer: data.Layer(h.layer), ID: h.id, Name: h.name, Generation: h.gen}
+		if listed[ref.Layer] {
+			direct[ref.Layer] = ref
+		} else {
+			custom = append(custom, ref)
+		}
+	}
+	areas := make([]data.AreaRef, 0, len(j.Layers)+len(custom))
+	for _, spec := range j.Layers {
+		if spec.DerivedFrom != "" {
+			if ref, ok := derive(spec.Layer, direct[spec.DerivedFrom]); ok {
+				areas = append(areas, ref)
+			}
+			continue
+		}
+		if ref, ok := direct[spec.Layer]; ok {
+			areas = append(areas, ref)
+		}
+	}
+	slices.SortFunc(custom, func(a, b data.AreaRef) int { return strings.Compare(string(a.Layer), string(b.Layer)) })
+	return append(areas, custom...)
+}
+
+// sectorPrefix is the length of a sector id within a beat id (DDSB -> DDS).
+const sectorPrefix = 3
+
 // derive answers a derived layer (police sector from beat) from the answer of
-// its source layer: the first three characters of the source area's id
-// (Chicago beats are DDSB: district, sector, beat) and the source
-// generation's id with the derived layer's name.
+// its source layer, like geo: the first three characters of a source id
+// longer than three (Chicago beats are DDSB: district, sector, beat) and the
+// source generation's id with the derived layer's name ("sector@2012-12-19").
 func derive(layer data.Layer, src data.AreaRef) (data.AreaRef, bool) {
-	if len(src.ID) < 3 {
+	if len(src.ID) <= sectorPrefix {
 		return data.AreaRef{}, false
 	}
-	_, date, ok := strings.Cut(src.Generation, "@")
-	if !ok {
-		return data.AreaRef{}, false
+	gen := string(layer) + "@" + src.Generation
+	if _, date, ok := strings.Cut(src.Generation, "@"); ok {
+		gen = string(layer) + "@" + date
 	}
-	return data.AreaRef{Layer: layer, ID: src.ID[:3], Generation: string(layer) + "@" + date}, true
+	return data.AreaRef{Layer: layer, ID: src.ID[:sectorPrefix], Generation: gen}, true
 }
 
 // outside is the error for a point in no area of any layer.

@@ -203,6 +203,32 @@ func TestLocateEdgeCases(t *testing.T) {
 	if got := describe(areas, err); got != "zone=10@2000-01-01-b" {
 		t.Errorf("overlapping areas %s, want zone=10 of the later-named generation", got)
 	}
+	// Layers the jurisdiction does not list (custom layers) come after its
+	// own, by name, like geo.Index answers them.
+	for _, g := range []*data.Generation{
+		square(t, "snow_route@2020-11-01", "snow_route", "2020-11-01", "R7", 0, 0, 2, 2),
+		square(t, "alley@2020-11-01", "alley", "2020-11-01", "A1", 0.5, 0.5, 1.5, 1.5),
+		square(t, "sector@2012-12-19", data.LayerSector, "2012-12-19", "999", 0, 0, 2, 2),
+	} {
+		if err := db.CreateGeneration(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ActivateGeneration(ctx, g.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	areas, err = db.Locate(ctx, j, 1, 1, day(t, "2021-01-01"))
+	if got, want := describe(areas, err), "zone=10@2000-01-01-b alley=A1@2020-11-01 sector=999@2012-12-19 snow_route=R7@2020-11-01"; got != want {
+		t.Errorf("custom layers: %s, want %s", got, want)
+	}
+	// A layer the jurisdiction derives is never read from stored
+	// generations; the zero time means now.
+	jd := &data.Jurisdiction{Name: "Derived", Layers: []data.LayerSpec{{Layer: "zone"}, {Layer: data.LayerSector, DerivedFrom: "zone"}}}
+	areas, err = db.Locate(ctx, jd, 1, 1, time.Time{})
+	if got, want := describe(areas, err), "zone=10@2000-01-01-b alley=A1@2020-11-01 snow_route=R7@2020-11-01"; got != want {
+		t.Errorf("derived layer from a short id, at the zero time: %s, want %s", got, want)
+	}
+
 	// Cancelled context.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
