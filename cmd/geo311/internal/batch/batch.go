@@ -92,7 +92,11 @@ func ParseTime(field, s string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	if len(s) == len("2006-01-02") {
+		if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+			return t, nil
+		}
+	} else if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
 	for _, layout := range [...]string{"2006-01-02", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
@@ -113,6 +117,21 @@ func CheckPoint(lat, lon float64) error {
 		return data.Invalid("lon", "%v is not a longitude (between -180 and 180)", lon)
 	}
 	return nil
+}
+
+// timeCache remembers the last time parsed: batch rows often repeat a date.
+type timeCache struct {
+	s   string
+	t   time.Time
+	err error
+}
+
+func (c *timeCache) parse(field, s string, loc *time.Location) (time.Time, error) {
+	if c.s != s || c.s == "" {
+		c.t, c.err = ParseTime(field, s, loc)
+		c.s = s
+	}
+	return c.t, c.err
 }
 
 // parseCoord reads a decimal coordinate from text.

@@ -142,6 +142,7 @@ func RouteCSV(ctx context.Context, r io.Reader, w io.Writer, o Options) (Stats, 
 		buf := bytes.NewBuffer(out)
 		cw := csv.NewWriter(buf)
 		rec := make([]string, lay.width)
+		var tc timeCache
 		for _, row := range in {
 			st.Rows++
 			clear(rec)
@@ -149,7 +150,7 @@ func RouteCSV(ctx context.Context, r io.Reader, w io.Writer, o Options) (Stats, 
 			err := row.err
 			var rt data.Routing
 			if err == nil {
-				rt, err = routeCSVRow(&o, &lay, row.fields)
+				rt, err = routeCSVRow(&o, &lay, row.fields, &tc)
 			}
 			lay.fill(rec, &rt, err)
 			if err != nil {
@@ -200,7 +201,7 @@ func inputError(field string, err error) error {
 	return data.Invalid(field, "reading input: %v", err)
 }
 
-func routeCSVRow(o *Options, lay *csvLayout, f []string) (data.Routing, error) {
+func routeCSVRow(o *Options, lay *csvLayout, f []string, tc *timeCache) (data.Routing, error) {
 	get := func(i int) string {
 		if i >= 0 && i < len(f) {
 			return f[i]
@@ -220,7 +221,7 @@ func routeCSVRow(o *Options, lay *csvLayout, f []string) (data.Routing, error) {
 	}
 	at := o.DefaultTime
 	if s := strings.TrimSpace(get(lay.time)); s != "" {
-		if at, err = ParseTime("time", s, o.Location); err != nil {
+		if at, err = tc.parse("time", s, o.Location); err != nil {
 			return data.Routing{}, err
 		}
 	}

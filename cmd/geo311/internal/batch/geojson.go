@@ -115,6 +115,7 @@ func RouteGeoJSON(ctx context.Context, r io.Reader, w io.Writer, o Options) (Sta
 		return nil
 	}
 	process := func(in []geoRow, out []byte, st *Stats) []byte {
+		var tc timeCache
 		for i, row := range in {
 			st.Rows++
 			if i > 0 {
@@ -127,7 +128,7 @@ func RouteGeoJSON(ctx context.Context, r io.Reader, w io.Writer, o Options) (Sta
 				err = data.Invalid("features", "feature %d: %v", row.index, jsonMessage(err))
 				f = feature{}
 			} else {
-				rt, err = routeFeature(&o, &f)
+				rt, err = routeFeature(&o, &f, &tc)
 			}
 			if err != nil {
 				st.Failed++
@@ -202,7 +203,7 @@ func jsonMessage(err error) string {
 	return err.Error()
 }
 
-func routeFeature(o *Options, f *feature) (data.Routing, error) {
+func routeFeature(o *Options, f *feature, tc *timeCache) (data.Routing, error) {
 	if f.Type != "Feature" {
 		return data.Routing{}, data.Invalid("type", "expected a Feature, got %q", clip(f.Type))
 	}
@@ -227,7 +228,7 @@ func routeFeature(o *Options, f *feature) (data.Routing, error) {
 	if s, ok, err := stringProp(f.Properties, "time"); err != nil {
 		return data.Routing{}, err
 	} else if ok && strings.TrimSpace(s) != "" {
-		if at, err = ParseTime("time", s, o.Location); err != nil {
+		if at, err = tc.parse("time", s, o.Location); err != nil {
 			return data.Routing{}, err
 		}
 	}

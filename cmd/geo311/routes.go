@@ -1,0 +1,61 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/geo311/geo311/data"
+)
+
+// addRoutes lists every route of the HTTP API.
+func (s *server) addRoutes(r chi.Router) {
+	small := chi.Chain(limitBody(s.cfg.MaxBodyBytes), withTimeout(s.cfg.WriteTimeout))
+	upload := chi.Chain(requireAdmin(s.cfg.AdminKey, s.log), limitBody(s.cfg.MaxBatchBytes), withTimeout(s.cfg.WriteTimeout))
+	admin := chi.Chain(requireAdmin(s.cfg.AdminKey, s.log), limitBody(s.cfg.MaxBodyBytes), withTimeout(s.cfg.WriteTimeout))
+
+	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
+	r.Method(http.MethodGet, "/readyz", small.Handler(s.handleReadyz()))
+
+	r.Method(http.MethodPost, "/v1/route", small.Handler(s.handleRoute()))
+	// Batches stream: their own body limit and deadline (see handleRouteBatch).
+	r.Method(http.MethodPost, "/v1/route/batch", limitBody(s.cfg.MaxBatchBytes)(s.handleRouteBatch()))
+
+	r.Method(http.MethodGet, "/v1/boundaries", small.Handler(s.handleBoundaries()))
+	r.Method(http.MethodGet, "/v1/boundaries/generations/{id}", small.Handler(s.handleGeneration()))
+	r.Method(http.MethodPost, "/v1/boundaries/generations/{id}/activate", admin.Handler(s.handleSetActive(true)))
+	r.Method(http.MethodPost, "/v1/boundaries/generations/{id}/deactivate", admin.Handler(s.handleSetActive(false)))
+	r.Method(http.MethodGet, "/v1/boundaries/{layer}/{id}", small.Handler(s.handleArea()))
+	r.Method(http.MethodPost, "/v1/boundaries/{layer}/generations", upload.Handler(s.handleUpload()))
+
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, data.Errorf(data.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allowed(r))
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": map[string]string{
+			"code": "method_not_allowed", "message": r.Method + " is not allowed on " + r.URL.Path}})
+	})
+}
+
+// allowed lists the methods a path answers, for 405 responses.
+func allowed(r *http.Request) string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return ""
+	}
+	var ms []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if rctx.Routes.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			ms = append(ms, m)
+		}
+	}
+	s := ""
+	for i, m := range ms {
+		if i > 0 {
+			s += ", "
+		}
+		s += m
+	}
+	return s
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/geo311/geo311/data"
+)
+
+// serverDeps are what the HTTP API needs.
+type serverDeps struct {
+	cfg     *Config
+	log     *slog.Logger
+	app     *app
+	routers *routerHolder
+	now     func() time.Time
+}
+
+// server carries the dependencies of the handlers.
+type server struct {
+	serverDeps
+	j *data.Jurisdiction
+}
+
+// NewServer returns geo311's HTTP API: every route is in routes.go; around
+// them, request ids, one log line per request and panic recovery.
+func NewServer(d serverDeps) http.Handler {
+	if d.now == nil {
+		d.now = time.Now
+	}
+	s := &server{serverDeps: d, j: d.app.j}
+	r := chi.NewRouter()
+	s.addRoutes(r)
+	return withRequestID(withLogging(d.log, r))
+}
+
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, s.log, err)
+}
