@@ -9,6 +9,7 @@ import (
 
 	"github.com/geo311/geo311/data"
 	"github.com/paulmach/orb/maptile"
+	"github.com/uber/h3-go/v4"
 )
 
 // Benchmarks over 2 million synthetic requests (synthCity, seed 1) over
@@ -134,17 +135,66 @@ func BenchmarkCachedTile(b *testing.B) {
 	}
 }
 
+// buildInput is the benchmark city as compact columns, so that the build
+// benchmark times the index, not the generator.
+type buildInput struct {
+	reqs []data.Request // Number, ServiceCode share strings; H3 filled
+}
+
+var (
+	inputOnce sync.Once
+	input     buildInput
+)
+
+func benchInput() *buildInput {
+	inputOnce.Do(func() {
+		input.reqs = make([]data.Request, 0, benchN)
+		synthCity(benchN, 1, func(r *data.Request) {
+			input.reqs = append(input.reqs, data.Request{Number: r.Number, Kind: r.Kind, ServiceCode: r.ServiceCode,
+				State: r.State, Lon: r.Lon, Lat: r.Lat, RequestedAt: r.RequestedAt, Duplicate: r.Duplicate})
+		})
+		rs := input.reqs
+		parallel(len(rs), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				rs[i].H3 = uint64(h3.LatLngToCell(h3.NewLatLng(rs[i].Lat, rs[i].Lon), data.H3Resolution))
+			}
+		})
+	})
+	return &input
+}
+
 // BenchmarkIndexBuild streams 2 million requests into an IndexBuilder and
-// builds the index, computing every H3 cell (the requests carry none) on
-// all cores. Run with -benchtime 1x.
+// builds the index: with the H3 cells the store keeps on every request
+// (h3=stored), and with none, so Build computes them on all cores through
+// cgo (h3=computed). Run with -benchtime 1x.
 func BenchmarkIndexBuild(b *testing.B) {
-	for i := 0; i < b.N; i++ {
-		bl := NewIndexBuilder(synthJurisdiction())
-		synthCity(benchN, 1, func(r *data.Request) { bl.Add(r) })
-		ix := bl.Build()
-		if ix.Len() < benchN*9/10 {
-			b.Fatalf("only %d requests indexed", ix.Len())
+	in := benchInput()
+	j := synthJurisdiction()
+	for _, stored := range []bool{true, false} {
+		name := "h3=stored"
+		if !stored {
+			name = "h3=computed"
 		}
+		b.Run(name, func(b *testing.B) {
+			c0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				bl := NewIndexBuilder(j)
+				bl.Grow(len(in.reqs))
+				var r data.Request
+				for k := range in.reqs {
+					r = in.reqs[k]
+					if !stored {
+						r.H3 = 0
+					}
+					bl.Add(&r)
+				}
+				ix := bl.Build()
+				if ix.Len() < benchN*9/10 {
+					b.Fatalf("only %d requests indexed", ix.Len())
+				}
+			}
+			b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
 	}
 }
 

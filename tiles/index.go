@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -122,6 +123,9 @@ func NewIndexBuilder(j *data.Jurisdiction) *IndexBuilder {
 	return &IndexBuilder{ix: ix}
 }
 
+// Grow reserves room for n more requests.
+func (b *IndexBuilder) Grow(n int) { b.recs = slices.Grow(b.recs, n) }
+
 // Add takes one request (police-related ones are dropped, bad coordinates
 // counted as skipped). It keeps nothing of r but its record, so callers may
 // reuse r. It always returns nil, so it can be passed to ScanRequests.
@@ -195,11 +199,10 @@ func (ix *RequestIndex) makeRecord(r *data.Request, computeCell bool) (record, b
 	if r.Duplicate {
 		rec.flags |= flagDuplicate
 	}
-	c := h3.Cell(r.H3)
 	switch {
-	case r.H3 != 0 && c.IsValid() && c.Resolution() == data.H3Resolution:
+	case isCell(r.H3) && cellRes(r.H3) == data.H3Resolution:
 		rec.cell = r.H3
-	case r.H3 != 0 && c.IsValid() && c.Resolution() > data.H3Resolution:
+	case isCell(r.H3) && cellRes(r.H3) > data.H3Resolution:
 		rec.cell = cellParent(r.H3, data.H3Resolution)
 	case computeCell:
 		rec.cell = uint64(h3.LatLngToCell(h3.NewLatLng(r.Lat, r.Lon), data.H3Resolution))
@@ -331,7 +334,7 @@ func (ix *RequestIndex) Add(r *data.Request) error {
 		return nil
 	}
 	var cell uint64
-	if c := h3.Cell(r.H3); r.H3 == 0 || !c.IsValid() || c.Resolution() < data.H3Resolution {
+	if !isCell(r.H3) || cellRes(r.H3) < data.H3Resolution {
 		// The cgo call happens outside the readers' lock.
 		cell = uint64(h3.LatLngToCell(h3.NewLatLng(r.Lat, r.Lon), data.H3Resolution))
 	}
@@ -633,6 +636,14 @@ func (ix *RequestIndex) countBox(box wbox, res int, f Filter) []CellCount {
 	sort.Slice(out, func(i, j int) bool { return out[i].Cell < out[j].Cell })
 	return out
 }
+
+// isCell reports whether c has the shape of an H3 cell index (high bit
+// clear, mode 1), checked in Go: h3-go's IsValid is a cgo call, too dear per
+// request at index build.
+func isCell(c uint64) bool { return c != 0 && c>>63 == 0 && c>>59&0xF == 1 }
+
+// cellRes is the resolution field of an H3 index.
+func cellRes(c uint64) int { return int(c >> 52 & 0xF) }
 
 // cellParent returns the parent of an H3 cell index at a coarser
 // resolution by bit manipulation (as H3's cellToParent does, without cgo):
