@@ -254,7 +254,7 @@ type ChronicQuery struct {
 }
 
 // ChronicCell is one analysis cell's result. Counts and ZSeries are weekly,
-// oldest first, aligned with ChronicResult.Weeks.
+// oldest first, aligned with Cube.ChronicWeeks.
 type ChronicCell struct {
 	Cell     Cell      `json:"cell"`
 	Category Category  `json:"category"`
