@@ -1,0 +1,38 @@
+package postgis_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/postgis"
+)
+
+// Open a store, route a point and a batch. (Compiled, not run: it needs a
+// PostgreSQL server with PostGIS.)
+func Example() {
+	ctx := context.Background()
+	db, err := postgis.Open(ctx, "postgres://geo311@localhost:5432/geo311?sslmode=disable")
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, data.ErrUnavailable) when the server is down
+	}
+	defer db.Close()
+
+	j := &data.Jurisdiction{Name: "Chicago", OutsideMessage: "call 312.744.5000",
+		Layers: []data.LayerSpec{{Layer: data.LayerBeat}, {Layer: data.LayerSector, DerivedFrom: data.LayerBeat}}}
+	areas, err := db.Locate(ctx, j, -87.6298, 41.8781, time.Now())
+	if err != nil {
+		log.Fatal(err) // data.ErrOutsideJurisdiction carries j.OutsideMessage
+	}
+	for _, a := range areas {
+		fmt.Println(a.Layer, a.ID, a.Generation) // beat 0111 beat@2012-12-19 ...
+	}
+
+	res, err := db.LocateBatch(ctx, j, []postgis.Point{{Lon: -87.63, Lat: 41.88, At: time.Now()}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(res[0].Areas), res[0].Err)
+}
