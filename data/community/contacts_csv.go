@@ -69,7 +69,7 @@ func ReadContacts(r io.Reader, j *data.Jurisdiction) ([]Contact, []RowError, err
 func contactRow(t *table, line int, rec []string, j *data.Jurisdiction) (Contact, []RowError) {
 	re := &rowErrs{line: line}
 	var c Contact
-	if raw := t.get(rec, "layer"); raw == "" {
+	if raw := strings.ToLower(t.get(rec, "layer")); raw == "" {
 		re.add("layer", "a layer is required (%s)", layerNames(j))
 	} else if l, err := data.ParseLayer(raw); err != nil {
 		re.add("layer", "%q is not a layer name (lower-case letters, digits and _, starting with a letter)", clip(raw))
@@ -79,7 +79,7 @@ func contactRow(t *table, line int, rec []string, j *data.Jurisdiction) (Contact
 		c.Layer = l
 		c.AreaID, _ = re.areaID("area_id", t.get(rec, "area_id"), spec)
 	}
-	if raw := t.get(rec, "kind"); raw == "" {
+	if raw := strings.ToLower(t.get(rec, "kind")); raw == "" {
 		re.add("kind", "a kind is required (%s, %s, %s, ...)", KindCommunityPolicingOffice, KindDistrictStation, KindAldermanOffice)
 	} else if _, err := data.ParseLayer(raw); err != nil {
 		re.add("kind", "%q is not a kind: lower-case letters, digits and _, starting with a letter, at most 40 (%s)", clip(raw), KindCommunityPolicingOffice)

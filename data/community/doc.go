@@ -35,7 +35,8 @@
 //
 // # Contacts CSV
 //
-// One row per contact of an area, same header rules.
+// One row per contact of an area, same header rules. Layer and kind are
+// matched case-insensitively and stored lower-case.
 //
 //	column   required  format
 //	layer    yes       a layer of the jurisdiction ("district", "ward", "beat", ...)
