@@ -1,0 +1,345 @@
+package export
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/geo311/geo311/data"
+)
+
+// Writer writes requests in one format. It is not safe for concurrent use.
+// Call Close exactly once when done, also after a failed Write: it writes
+// the end of the file (footer, metadata) and releases resources; after a
+// failed Write it only releases them and returns that error again.
+type Writer interface {
+	// Write adds one request (it is not retained). With Options.Public a
+	// police-related request is skipped and counted in Stats.Skipped.
+	Write(r *data.Request) error
+	// Close finishes the file. It does not close the io.Writer.
+	Close() error
+	// Stats reports progress (for a progress bar) and, after Close, totals.
+	Stats() Stats
+}
+
+// NewWriter returns a Writer of requests in format f to w. Nothing is
+// written to w before the first batch (Arrow stream: the schema; Parquet:
+// the magic) or Close.
+func NewWriter(w io.Writer, f Format, opt Options) (Writer, error) {
+	if !f.valid() {
+		return nil, data.Invalid("format", "%q is not an export format (arrows, arrow, parquet, geojsonseq, csv)", string(f))
+	}
+	s, err := opt.resolve()
+	if err != nil {
+		return nil, err
+	}
+	out := newOutput(w)
+	if f.arrowBased() {
+		return newArrowRequestWriter(out, f, s)
+	}
+	return newTextRequestWriter(out, f, s)
+}
+
+// WriteRequests writes every request scan yields and closes the writer: scan
+// is typically func(fn func(*data.Request) error) error { return
+// store.ScanRequests(ctx, filter, fn) }.
+func WriteRequests(w io.Writer, f Format, opt Options, scan func(fn func(*data.Request) error) error) (Stats, error) {
+	wr, err := NewWriter(w, f, opt)
+	if err != nil {
+		return Stats{}, err
+	}
+	err = scan(wr.Write)
+	if cerr := wr.Close(); err == nil {
+		err = cerr
+	}
+	return wr.Stats(), err
+}
+
+var errClosed = errors.New("export: writer is closed")
+
+// arrowRequestWriter builds record batches of requests.
+type arrowRequestWriter struct {
+	s      *settings
+	mem    memory.Allocator
+	schema *arrow.Schema
+	out    *output
+	sink   batchSink
+	stats  Stats
+	bb     bbox
+	err    error
+	closed bool
+
+	n         int // rows in the current batch
+	number    *array.StringBuilder
+	dicts     []*dictColumn // kind .. origin, then layers
+	dictIndex []int         // column index of each dict
+	areaVals  []string
+	times     [3]*array.TimestampBuilder
+	duplicate *array.BooleanBuilder
+	parent    *array.StringBuilder
+	dupCount  *array.Int32Builder
+	meToo     *array.Int32Builder
+	police    *array.BooleanBuilder
+	text      [3]*array.StringBuilder // description, address, zip
+	h3        *array.Uint64Builder
+	lon, lat  *array.Float64Builder
+	point     *array.StructBuilder
+	px, py    *array.Float64Builder
+	wkb       *array.BinaryBuilder
+	wkbBuf    []byte
+}
+
+var nullValid = []bool{false}
+
+const nHeadDicts = 8 // kind, service_code, service_name, status, state, department, unit, origin
+
+func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWriter, error) {
+	mem := memory.DefaultAllocator
+	if s.Allocator != nil {
+		mem = s.Allocator
+	}
+	w := &arrowRequestWriter{s: s, mem: mem, schema: requestSchema(s), out: out}
+	sink, err := newBatchSink(f, out, w.schema, s, mem)
+	if err != nil {
+		return nil, err
+	}
+	w.sink = sink
+	w.number = array.NewStringBuilder(mem)
+	for i := 0; i < nHeadDicts+len(s.layers); i++ {
+		w.dicts = append(w.dicts, newDictColumn(mem))
+		w.dictIndex = append(w.dictIndex, 1+i)
+	}
+	w.areaVals = make([]string, len(s.layers))
+	for i := range w.times {
+		w.times[i] = array.NewTimestampBuilder(mem, tsType)
+	}
+	w.duplicate = array.NewBooleanBuilder(mem)
+	w.parent = array.NewStringBuilder(mem)
+	w.dupCount = array.NewInt32Builder(mem)
+	w.meToo = array.NewInt32Builder(mem)
+	w.police = array.NewBooleanBuilder(mem)
+	for i := range w.text {
+		w.text[i] = array.NewStringBuilder(mem)
+	}
+	w.h3 = array.NewUint64Builder(mem)
+	w.lon = array.NewFloat64Builder(mem)
+	w.lat = array.NewFloat64Builder(mem)
+	if s.wkb {
+		w.wkb = array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+	} else {
+		w.point = array.NewStructBuilder(mem, pointType)
+		w.px = w.point.FieldBuilder(0).(*array.Float64Builder)
+		w.py = w.point.FieldBuilder(1).(*array.Float64Builder)
+	}
+	return w, nil
+}
+
+func appendString(b *array.StringBuilder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.Append(s)
+}
+
+func appendTime(b *array.TimestampBuilder, t time.Time) {
+	if t.IsZero() {
+		b.AppendNull()
+		return
+	}
+	b.Append(arrow.Timestamp(t.UnixMicro()))
+}
+
+func (w *arrowRequestWriter) Write(r *data.Request) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errClosed
+	}
+	if r == nil {
+		return data.Invalid("request", "nil request")
+	}
+	if w.s.police(r) {
+		w.stats.Skipped++
+		return nil
+	}
+	w.number.Append(r.Number)
+	d := w.dicts
+	d[0].append(string(r.Kind))
+	d[1].append(r.ServiceCode)
+	d[2].append(r.ServiceName)
+	d[3].append(status(r.State))
+	d[4].append(string(r.State))
+	d[5].append(r.Department)
+	d[6].append(r.Unit)
+	d[7].append(string(r.Origin))
+	if len(w.areaVals) > 0 {
+		fillAreas(w.areaVals, w.s.layers, r.Areas)
+		for i, v := range w.areaVals {
+			d[nHeadDicts+i].append(v)
+		}
+	}
+	appendTime(w.times[0], r.RequestedAt)
+	appendTime(w.times[1], r.UpdatedAt)
+	appendTime(w.times[2], r.ClosedAt)
+	w.duplicate.Append(r.Duplicate)
+	appendString(w.parent, r.ParentNumber)
+	w.dupCount.Append(int32(r.DuplicateCount))
+	w.meToo.Append(int32(r.MeToo))
+	w.police.Append(r.PoliceRelated || r.Kind == data.KindCommunityConcern)
+	appendString(w.text[0], r.Description)
+	appendString(w.text[1], r.Address)
+	appendString(w.text[2], r.ZIP)
+	if r.H3 == 0 {
+		w.h3.AppendNull()
+	} else {
+		w.h3.Append(r.H3)
+	}
+	if validLonLat(r.Lon, r.Lat) {
+		w.lon.Append(r.Lon)
+		w.lat.Append(r.Lat)
+		w.bb.add(r.Lon, r.Lat)
+		if w.s.wkb {
+			w.wkbBuf = appendWKBPoint(w.wkbBuf[:0], r.Lon, r.Lat)
+			w.wkb.Append(w.wkbBuf)
+		} else {
+			w.point.Append(true)
+			w.px.Append(r.Lon)
+			w.py.Append(r.Lat)
+		}
+	} else {
+		w.lon.AppendNull()
+		w.lat.AppendNull()
+		if w.s.wkb {
+			w.wkb.AppendNull()
+		} else {
+			// Append(false) would put nulls in the children; GeoArrow
+			// and GeoParquet want none there, so mark only the struct.
+			w.point.AppendValues(nullValid)
+			w.px.Append(0)
+			w.py.Append(0)
+		}
+	}
+	w.n++
+	w.stats.Rows++
+	if w.n >= w.s.batch {
+		return w.flush()
+	}
+	return nil
+}
+
+// fillAreas sets vals[i] to the id of the area of layers[i] in areas, "" if none.
+func fillAreas(vals []string, layers []data.Layer, areas []data.AreaRef) {
+	clear(vals)
+	for _, a := range areas {
+		for i, l := range layers {
+			if l == a.Layer {
+				vals[i] = a.ID
+				break
+			}
+		}
+	}
+}
+
+func (w *arrowRequestWriter) flush() error {
+	if w.n == 0 {
+		return nil
+	}
+	cols := make([]arrow.Array, 0, len(w.schema.Fields()))
+	cols = append(cols, w.number.NewArray())
+	for _, d := range w.dicts {
+		cols = append(cols, d.newArray())
+	}
+	for _, t := range w.times {
+		cols = append(cols, t.NewArray())
+	}
+	cols = append(cols, w.duplicate.NewArray(), w.parent.NewArray(), w.dupCount.NewArray(), w.meToo.NewArray(),
+		w.police.NewArray())
+	for _, t := range w.text {
+		cols = append(cols, t.NewArray())
+	}
+	cols = append(cols, w.h3.NewArray(), w.lon.NewArray(), w.lat.NewArray())
+	if w.s.wkb {
+		cols = append(cols, w.wkb.NewArray())
+	} else {
+		cols = append(cols, w.point.NewArray())
+	}
+	rec := array.NewRecordBatch(w.schema, cols, int64(w.n))
+	for _, c := range cols {
+		c.Release()
+	}
+	w.n = 0
+	err := w.sink.write(rec)
+	rec.Release()
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+func (w *arrowRequestWriter) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	defer w.release()
+	if w.err != nil {
+		w.sink.abort()
+		return w.err
+	}
+	if err := w.flush(); err != nil {
+		w.sink.abort()
+		return err
+	}
+	dicts := make(map[int]arrow.Array, len(w.dicts))
+	for i, d := range w.dicts {
+		dicts[w.dictIndex[i]] = d.dictionary()
+	}
+	enc := "point"
+	if w.s.wkb {
+		enc = "WKB"
+	}
+	if err := w.sink.close(dicts, geoMetadata(enc, "Point", w.bb)); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+func (w *arrowRequestWriter) release() {
+	w.number.Release()
+	for _, d := range w.dicts {
+		d.release()
+	}
+	for _, t := range w.times {
+		t.Release()
+	}
+	w.duplicate.Release()
+	w.parent.Release()
+	w.dupCount.Release()
+	w.meToo.Release()
+	w.police.Release()
+	for _, t := range w.text {
+		t.Release()
+	}
+	w.h3.Release()
+	w.lon.Release()
+	w.lat.Release()
+	if w.wkb != nil {
+		w.wkb.Release()
+	}
+	if w.point != nil {
+		w.point.Release()
+	}
+}
+
+func (w *arrowRequestWriter) Stats() Stats {
+	st := w.stats
+	st.Bytes = w.out.bytes()
+	st.BBox, st.HasBBox = w.bb.b, w.bb.set
+	return st
+}
