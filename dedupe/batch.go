@@ -144,19 +144,48 @@ func (b *batch) run(nearest bool) []Assignment {
 			b.cells[p] = c
 		}
 	})
-	// Buckets of positions by (group, cell), each ascending.
-	buckets := map[bucketKey][]int32{}
-	disks := map[diskKey][]uint64{}
+	// Buckets of positions by (group, cell), each ascending; and for each
+	// request the list of buckets its search disk covers, shared by every
+	// request of the same (group, cell, k), so the parallel phase does no map
+	// lookup.
+	bucketID := map[bucketKey]int32{}
+	var buckets [][]int32
+	type searchKey struct {
+		group int32
+		cell  uint64
+		k     int
+	}
+	searchID := map[searchKey]int32{}
+	var searches []searchKey
+	search := make([]int32, n)
 	for p := 0; p < n; p++ {
 		i := b.order[p]
+		search[p] = -1
 		if b.cells[p] == 0 {
 			continue
 		}
 		k := bucketKey{b.group[i], b.cells[p]}
-		buckets[k] = append(buckets[k], int32(p))
-		if rule := b.rule[i]; rule.RadiusM > 0 && rule.RadiusM <= MaxRadiusM {
-			disks[diskKey{b.cells[p], SearchK(rule.RadiusM)}] = nil
+		id, ok := bucketID[k]
+		if !ok {
+			id = int32(len(buckets))
+			bucketID[k] = id
+			buckets = append(buckets, nil)
 		}
+		buckets[id] = append(buckets[id], int32(p))
+		if rule := b.rule[i]; rule.RadiusM > 0 && rule.RadiusM <= MaxRadiusM {
+			sk := searchKey{b.group[i], b.cells[p], SearchK(rule.RadiusM)}
+			sid, ok := searchID[sk]
+			if !ok {
+				sid = int32(len(searches))
+				searchID[sk] = sid
+				searches = append(searches, sk)
+			}
+			search[p] = sid
+		}
+	}
+	disks := map[diskKey][]uint64{}
+	for _, sk := range searches {
+		disks[diskKey{sk.cell, sk.k}] = nil
 	}
 	keys := make([]diskKey, 0, len(disks))
 	for k := range disks {
@@ -171,6 +200,14 @@ func (b *batch) run(nearest bool) []Assignment {
 	for x, k := range keys {
 		disks[k] = diskList[x]
 	}
+	searchBuckets := make([][]int32, len(searches))
+	for sid, sk := range searches {
+		for _, c := range disks[diskKey{sk.cell, sk.k}] {
+			if id, ok := bucketID[bucketKey{sk.group, c}]; ok {
+				searchBuckets[sid] = append(searchBuckets[sid], id)
+			}
+		}
+	}
 
 	best := make([]int32, n)
 	score := make([]float64, n)
@@ -178,15 +215,13 @@ func (b *batch) run(nearest bool) []Assignment {
 		var d decider
 		for p := lo; p < hi; p++ {
 			best[p] = -1
-			i := b.order[p]
-			rule := b.rule[i]
-			if b.cells[p] == 0 || !(rule.RadiusM > 0) || rule.RadiusM > MaxRadiusM {
+			if search[p] < 0 {
 				continue
 			}
 			self := &b.items[p]
-			d.init(self, rule, time.Unix(0, self.at), nearest)
-			for _, c := range disks[diskKey{b.cells[p], SearchK(rule.RadiusM)}] {
-				ids := buckets[bucketKey{b.group[i], c}]
+			d.init(self, b.rule[b.order[p]], time.Unix(0, self.at), nearest)
+			for _, bid := range searchBuckets[search[p]] {
+				ids := buckets[bid]
 				// candidates received in the window and before p
 				start := 0
 				if !nearest {
