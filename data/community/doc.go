@@ -83,8 +83,10 @@
 // with that location attached, computed from the wall clock by LocalTime, so
 // an 18:30 meeting is 23:30 UTC in summer and 00:30 UTC the next day in
 // winter, including in the weeks the clocks change. Stores persist the wall
-// clock (Meeting.Wall) and rebuild Start with LocalTime, so a change of
-// time-zone rules keeps meetings at their announced local time.
+// clock (Meeting.Wall, "2026-03-10T18:30") and rebuild Start with ParseWall
+// in the jurisdiction's zone, so a change of time-zone rules keeps meetings
+// at their announced local time. WriteMeetings and WriteContacts write files
+// the readers read back unchanged (exports, round-trip tests).
 //
 // Wall clocks the zone skips or repeats follow RFC 5545 (iCalendar) rather
 // than time.Date, whose choice the Go documentation leaves open (Go 1.26
