@@ -26,7 +26,8 @@ import (
 // DB is a geo311 store on PostgreSQL with PostGIS. It is safe for concurrent
 // use.
 type DB struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	intake *groupCommit
 }
 
 //go:embed migrations/*.sql
@@ -72,7 +73,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, wrap(ctx, "connect", err)
 	}
-	return &DB{pool: pool}, nil
+	db := &DB{pool: pool}
+	db.intake = newGroupCommit(db)
+	return db, nil
 }
 
 // registerGeometry makes pgx send and receive PostGIS geometry values as raw
@@ -81,8 +84,13 @@ func registerGeometry(c *pgx.Conn, oid uint32) {
 	c.TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: oid, Codec: pgtype.ByteaCodec{}})
 }
 
-// Close closes every connection of the pool.
-func (db *DB) Close() { db.pool.Close() }
+// Close waits for the intake group being committed, then closes every
+// connection of the pool. Intakes submitted after Close fail with
+// data.ErrUnavailable.
+func (db *DB) Close() {
+	db.intake.stop()
+	db.pool.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
@@ -242,6 +250,8 @@ func kindOf(err error) error {
 		switch {
 		case pgErr.Code == "23505": // unique_violation
 			return data.ErrConflict
+		case pgErr.Code[:2] == "22": // data exception: a value the column cannot hold (NUL in text, bad JSON)
+			return data.ErrInvalid
 		case pgErr.Code[:2] == "08", // connection exception
 			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutdown, cannot connect now
 			pgErr.Code == "53300": // too many connections

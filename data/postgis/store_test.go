@@ -10,3 +10,9 @@ import (
 func TestBoundaryStore(t *testing.T) {
 	storetest.TestBoundaryStore(t, func(t *testing.T) data.BoundaryStore { return openDB(t) })
 }
+
+func openStore(t *testing.T) data.Store { return openDB(t) }
+
+func TestRequestStore(t *testing.T) { storetest.TestRequestStore(t, openStore) }
+
+func TestKeyStore(t *testing.T) { storetest.TestKeyStore(t, openStore) }

@@ -1,0 +1,178 @@
+package postgis
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/geo311/geo311/data"
+)
+
+// earthRadiusM is the mean earth radius (IUGG) of geo311_distance_m.
+const earthRadiusM = 6371008.8
+
+// validateFilter checks a filter's values before any query.
+func validateFilter(f *data.RequestFilter) error {
+	switch f.Status {
+	case "", "open", "closed":
+	default:
+		return data.Invalid("status", "%q is not a status (open, closed)", f.Status)
+	}
+	if f.Limit < 0 {
+		return data.Invalid("limit", "must not be negative")
+	}
+	if f.Offset < 0 {
+		return data.Invalid("offset", "must not be negative")
+	}
+	switch f.Duplicates {
+	case data.DuplicatesInclude, data.DuplicatesExclude, data.DuplicatesOnly:
+	default:
+		return data.Invalid("duplicates", "unknown duplicate filter %d", f.Duplicates)
+	}
+	if c := f.Near; c != nil {
+		if !(c.RadiusM >= 0) || math.IsInf(c.RadiusM, 0) {
+			return data.Invalid("radius", "%v is not a radius in metres", c.RadiusM)
+		}
+		if !(c.Lat >= -90 && c.Lat <= 90) || !(c.Lon >= -180 && c.Lon <= 180) {
+			return data.Invalid("lat", "centre %v, %v is not a WGS84 point", c.Lon, c.Lat)
+		}
+	}
+	if b := f.BBox; b != nil {
+		for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return data.Invalid("bbox", "coordinates must be finite numbers")
+			}
+		}
+	}
+	for _, a := range f.Areas {
+		if a.Layer == "" || a.ID == "" {
+			return data.Invalid("area", "an area filter needs a layer and an id")
+		}
+	}
+	return nil
+}
+
+// sqlQuery collects the conditions and arguments of a query; every value
+// goes in as a parameter.
+type sqlQuery struct {
+	conds []string
+	args  []any
+}
+
+// arg adds a parameter and returns its placeholder.
+func (q *sqlQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+func (q *sqlQuery) where() string {
+	if len(q.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(q.conds, " AND ")
+}
+
+func stringsOf[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// filterQuery builds the conditions of f over table requests aliased r.
+// Every predicate can use an index: see TestQueryPlans.
+func filterQuery(f *data.RequestFilter) *sqlQuery {
+	q := &sqlQuery{}
+	add := func(c string) { q.conds = append(q.conds, c) }
+	if len(f.Numbers) > 0 {
+		add("r.number = ANY(" + q.arg(f.Numbers) + "::text[])")
+	}
+	if len(f.ServiceCodes) > 0 {
+		add("r.service_code = ANY(" + q.arg(f.ServiceCodes) + "::text[])")
+	}
+	if len(f.Kinds) > 0 {
+		add("r.kind = ANY(" + q.arg(stringsOf(f.Kinds)) + "::text[])")
+	}
+	if len(f.States) > 0 {
+		add("r.state = ANY(" + q.arg(stringsOf(f.States)) + "::text[])")
+	}
+	if f.Status != "" {
+		add("r.status = " + q.arg(f.Status))
+	}
+	if !f.From.IsZero() {
+		add("r.requested_at >= " + q.arg(f.From))
+	}
+	if !f.To.IsZero() {
+		add("r.requested_at < " + q.arg(f.To))
+	}
+	if !f.UpdatedAfter.IsZero() {
+		add("r.updated_at > " + q.arg(f.UpdatedAfter))
+	}
+	if !f.UpdatedBefore.IsZero() {
+		add("r.updated_at < " + q.arg(f.UpdatedBefore))
+	}
+	for _, a := range f.Areas {
+		if col, ok := areaColumns[a.Layer]; ok {
+			add("r." + col + " = " + q.arg(a.ID))
+			continue
+		}
+		// Custom layers: containment on the GIN-indexed areas array.
+		b, _ := json.Marshal([]map[string]string{{"layer": string(a.Layer), "id": a.ID}})
+		add("r.areas @> " + q.arg(string(b)) + "::jsonb")
+	}
+	if b := f.BBox; b != nil {
+		// && on the GiST index compares float4 boxes rounded outwards: a
+		// superset; the exact, edge-inclusive test follows on lon/lat.
+		add("r.geom && ST_MakeEnvelope(" + q.arg(b.Min[0]) + "::float8, " + q.arg(b.Min[1]) + "::float8, " +
+			q.arg(b.Max[0]) + "::float8, " + q.arg(b.Max[1]) + "::float8, 4326)")
+		add("r.lon BETWEEN " + q.arg(b.Min[0]) + "::float8 AND " + q.arg(b.Max[0]) + "::float8")
+		add("r.lat BETWEEN " + q.arg(b.Min[1]) + "::float8 AND " + q.arg(b.Max[1]) + "::float8")
+	}
+	if c := f.Near; c != nil {
+		// The circle's bounding box, a little larger, on the GiST index;
+		// then the exact haversine distance.
+		const rad = math.Pi / 180
+		dlat := c.RadiusM / earthRadiusM / rad * 1.001
+		dlon := 360.0
+		if cos := math.Cos(c.Lat * rad); cos > 1e-9 {
+			dlon = math.Min(360, dlat/cos)
+		}
+		add("r.geom && ST_MakeEnvelope(" + q.arg(c.Lon-dlon) + "::float8, " + q.arg(c.Lat-dlat) + "::float8, " +
+			q.arg(c.Lon+dlon) + "::float8, " + q.arg(c.Lat+dlat) + "::float8, 4326)")
+		add("geo311_distance_m(" + q.arg(c.Lon) + "::float8, " + q.arg(c.Lat) + "::float8, r.lon, r.lat) <= " + q.arg(c.RadiusM) + "::float8")
+	}
+	if len(f.Cells) > 0 {
+		cells := make([]int64, len(f.Cells))
+		for i, c := range f.Cells {
+			cells[i] = int64(c)
+		}
+		add("r.h3 = ANY(" + q.arg(cells) + "::bigint[])")
+	}
+	switch f.Duplicates {
+	case data.DuplicatesExclude:
+		add("NOT r.duplicate")
+	case data.DuplicatesOnly:
+		add("r.duplicate")
+	}
+	if f.ExcludePolice {
+		add("NOT r.police_related AND r.kind <> 'community_concern'")
+	}
+	return q
+}
+
+// orderLimit is the ORDER BY and paging of f, appended to q's arguments.
+func (q *sqlQuery) orderLimit(f *data.RequestFilter) string {
+	s := " ORDER BY r.requested_at DESC, r.number DESC"
+	if f.Ascending {
+		s = " ORDER BY r.requested_at, r.number"
+	}
+	if f.Limit > 0 {
+		s += " LIMIT " + q.arg(int64(f.Limit))
+	}
+	if f.Offset > 0 {
+		s += " OFFSET " + q.arg(int64(f.Offset))
+	}
+	return s
+}
