@@ -478,3 +478,18 @@ func BenchmarkRouteGeoJSONFake(b *testing.B) {
 		}
 	}
 }
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "0111", `a"b\c`, "tab\there\nnl\x00\x1f", "café ünïcode 区", "bad\xffutf8", "sep\u2028\u2029", "<&>"} {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("%q -> %s: %v", s, got, err)
+			continue
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if back != want {
+			t.Errorf("%q -> %s -> %q", s, got, back)
+		}
+	}
+}

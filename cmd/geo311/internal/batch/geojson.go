@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/geo311/geo311/cmd/geo311/internal/apierr"
 	"github.com/geo311/geo311/data"
@@ -116,6 +117,7 @@ func RouteGeoJSON(ctx context.Context, r io.Reader, w io.Writer, o Options) (Sta
 	}
 	process := func(in []geoRow, out []byte, st *Stats) []byte {
 		var tc timeCache
+		var ec errCache
 		for i, row := range in {
 			st.Rows++
 			if i > 0 {
@@ -135,7 +137,7 @@ func RouteGeoJSON(ctx context.Context, r io.Reader, w io.Writer, o Options) (Sta
 			} else {
 				st.Routed++
 			}
-			out = appendFeature(out, &f, &rt, err, o.Layers, quoted)
+			out = appendFeature(out, &f, &rt, err, o.Layers, quoted, &ec)
 		}
 		return out
 	}
@@ -253,7 +255,7 @@ func stringProp(props map[string]json.RawMessage, name string) (string, bool, er
 	return s, true, nil
 }
 
-func appendFeature(out []byte, f *feature, rt *data.Routing, err error, layers []data.Layer, quoted [][]byte) []byte {
+func appendFeature(out []byte, f *feature, rt *data.Routing, err error, layers []data.Layer, quoted [][]byte, ec *errCache) []byte {
 	out = append(out, `{"type":"Feature"`...)
 	if len(f.ID) > 0 && string(f.ID) != "null" {
 		out = append(out, `,"id":`...)
@@ -280,8 +282,7 @@ func appendFeature(out []byte, f *feature, rt *data.Routing, err error, layers [
 				out = append(out, ',')
 			}
 			n++
-			kb, _ := json.Marshal(k)
-			out = append(out, kb...)
+			out = appendJSONString(out, k)
 			out = append(out, ':')
 			out = append(out, f.Properties[k]...)
 		}
@@ -297,15 +298,14 @@ func appendFeature(out []byte, f *feature, rt *data.Routing, err error, layers [
 		out = append(out, quoted[i]...)
 		out = append(out, ':')
 		if a, ok := rt.Area(l); ok && err == nil {
-			kb, _ := json.Marshal(a.ID)
-			out = append(out, kb...)
+			out = appendJSONString(out, a.ID)
 		} else {
 			out = append(out, "null"...)
 		}
 	}
 	if err != nil {
 		sep()
-		b, _ := json.Marshal(apierr.DetailOf(err))
+		b := ec.json(err)
 		out = append(out, quoted[len(layers)+2]...)
 		out = append(out, ':')
 		out = append(out, b...)
@@ -313,13 +313,11 @@ func appendFeature(out []byte, f *feature, rt *data.Routing, err error, layers [
 		sep()
 		out = append(out, quoted[len(layers)]...)
 		out = append(out, ':')
-		b, _ := json.Marshal(rt.Department)
-		out = append(out, b...)
+		out = appendJSONString(out, rt.Department)
 		sep()
 		out = append(out, quoted[len(layers)+1]...)
 		out = append(out, ':')
-		b, _ = json.Marshal(rt.Unit)
-		out = append(out, b...)
+		out = appendJSONString(out, rt.Unit)
 	}
 	return append(out, "}}"...)
 }
@@ -335,4 +333,55 @@ func isAdded(k string, layers []data.Layer) bool {
 		}
 	}
 	return false
+}
+
+// errCache remembers the JSON of the last error: a batch often repeats one
+// (every point outside the city gets the same error value).
+type errCache struct {
+	err *data.Error // compared by pointer; other error types are not cached
+	b   []byte
+}
+
+func (c *errCache) json(err error) []byte {
+	de, ok := err.(*data.Error)
+	if ok && de == c.err && c.b != nil {
+		return c.b
+	}
+	b, _ := json.Marshal(apierr.DetailOf(err))
+	if ok {
+		c.err, c.b = de, b
+	}
+	return b
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(out []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				out = append(out, '\\', c)
+			case c < 0x20:
+				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		} else {
+			out = append(out, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(out, '"')
 }
