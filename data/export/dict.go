@@ -40,7 +40,21 @@ func (d *dictColumn) append(s string) {
 		d.indices.Append(d.lastIdx)
 		return
 	}
-	i, ok := d.memo[s]
+	var (
+		i  int32
+		ok bool
+	)
+	if len(d.values) <= smallDict {
+		// A scan of a few values beats hashing the string.
+		for j, v := range d.values {
+			if v == s {
+				i, ok = int32(j), true
+				break
+			}
+		}
+	} else {
+		i, ok = d.memo[s]
+	}
 	if !ok {
 		s = strings.Clone(s) // do not pin the caller's buffers
 		i = int32(len(d.values))
@@ -54,6 +68,9 @@ func (d *dictColumn) append(s string) {
 	d.last, d.lastIdx = s, i
 	d.indices.Append(i)
 }
+
+// smallDict is the dictionary size up to which append scans instead of hashing.
+const smallDict = 8
 
 // dictionary returns the dictionary so far; the same array (and so the same
 // array data) as long as no value was added.

@@ -90,6 +90,7 @@ type arrowRequestWriter struct {
 	px, py    *array.Float64Builder
 	wkb       *array.BinaryBuilder
 	wkbBuf    []byte
+	textBytes [5]int // string data of the last batch: text columns, number, parent
 }
 
 var nullValid = []bool{false}
@@ -134,7 +135,41 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 		w.px = w.point.FieldBuilder(0).(*array.Float64Builder)
 		w.py = w.point.FieldBuilder(1).(*array.Float64Builder)
 	}
+	w.reserve()
 	return w, nil
+}
+
+// reserve sizes the builders for a full batch, so that appends do not
+// grow (and copy) buffers. String data is sized from the last batch.
+func (w *arrowRequestWriter) reserve() {
+	n := w.s.batch
+	w.number.Reserve(n)
+	for _, d := range w.dicts {
+		d.indices.Reserve(n)
+	}
+	for _, t := range w.times {
+		t.Reserve(n)
+	}
+	w.duplicate.Reserve(n)
+	w.parent.Reserve(n)
+	w.dupCount.Reserve(n)
+	w.meToo.Reserve(n)
+	w.police.Reserve(n)
+	for i, t := range w.text {
+		t.Reserve(n)
+		t.ReserveData(w.textBytes[i])
+	}
+	w.number.ReserveData(w.textBytes[3])
+	w.parent.ReserveData(w.textBytes[4])
+	w.h3.Reserve(n)
+	w.lon.Reserve(n)
+	w.lat.Reserve(n)
+	if w.s.wkb {
+		w.wkb.Reserve(n)
+		w.wkb.ReserveData(21 * n)
+	} else {
+		w.point.Reserve(n)
+	}
 }
 
 func appendString(b *array.StringBuilder, s string) {
@@ -249,6 +284,10 @@ func (w *arrowRequestWriter) flush() error {
 	if w.n == 0 {
 		return nil
 	}
+	for i, t := range w.text {
+		w.textBytes[i] = t.DataLen()
+	}
+	w.textBytes[3], w.textBytes[4] = w.number.DataLen(), w.parent.DataLen()
 	cols := make([]arrow.Array, 0, len(w.schema.Fields()))
 	cols = append(cols, w.number.NewArray())
 	for _, d := range w.dicts {
@@ -273,6 +312,7 @@ func (w *arrowRequestWriter) flush() error {
 		c.Release()
 	}
 	w.n = 0
+	w.reserve()
 	err := w.sink.write(rec)
 	rec.Release()
 	if err != nil {
