@@ -3,8 +3,8 @@
 //
 // It owns the file's schema (embedded, versioned migrations recorded in
 // schema_migrations, applied by Open), the connection discipline, and the
-// implementations of package data's store interfaces (data.BoundaryStore
-// now; the request store next).
+// implementations of package data's store interfaces: *DB is a data.Store
+// (boundaries, requests and community concerns, API keys).
 //
 // # Durability and concurrency
 //
@@ -17,6 +17,30 @@
 // multi-query read runs in one read transaction, so it sees one snapshot.
 // Another process holding the write lock longer than the busy timeout (5 s)
 // makes a write fail with data.ErrUnavailable.
+//
+// # Requests
+//
+// Requests live in one STRICT table with a column per field (JSON TEXT for
+// areas, attributes, contact and recorded areas) and an index per filter;
+// side tables kept by triggers serve the filters a column cannot: an
+// R*Tree (requests_rtree) for bbox and near, request_areas (layer, area_id,
+// request_id) for area filters. A bbox or near filter drives the query from
+// the R*Tree; near then checks the haversine distance with the Go function
+// geo311_distance_m, registered on every connection (mean earth radius
+// 6,371,008.8 m). TestQueryPlans pins the indexes the main filters use.
+//
+// Tracking numbers come from request_counters (kind, year of RequestedAt in
+// UTC, highest sequence), incremented inside the intake transaction, so a
+// rolled-back intake consumes none; imports raise the counter to the
+// highest number they bring. Idempotency keys map to the number they made.
+//
+// Intake: SQLite has one writer across processes, and CreateRequest holds
+// the write lock from BEGIN IMMEDIATE to COMMIT, so the candidates dedupe
+// reads cannot change before the new request commits: Intake.LockKeys need
+// no lock of their own. A writer goroutine commits the intakes waiting at
+// the same moment in one transaction (each in its own SAVEPOINT, so one
+// failing intake is rolled back alone) and answers each caller only after
+// that COMMIT, i.e. once durable: one fsync per group instead of per intake.
 //
 // # Storage formats
 //

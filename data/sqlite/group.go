@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/geo311/geo311/data"
@@ -26,6 +27,9 @@ type groupCommit struct {
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+	// commits and intakes count transactions and the intakes they held
+	// (benchmarks report intakes per commit).
+	commits, intakes atomic.Int64
 }
 
 type intakeJob struct {
@@ -82,6 +86,8 @@ func (g *groupCommit) run() {
 			}
 		}
 		g.commit(group)
+		g.commits.Add(1)
+		g.intakes.Add(int64(len(group)))
 	}
 }
 

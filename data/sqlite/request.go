@@ -195,7 +195,7 @@ func (db *DB) CountRequests(ctx context.Context, f data.RequestFilter) (int, err
 	}
 	w, args := where(&f)
 	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r`+w, args...).Scan(&n); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*)`+from(&f)+w, args...).Scan(&n); err != nil {
 		return 0, wrap(ctx, "count requests", err)
 	}
 	return n, nil
@@ -236,7 +236,7 @@ func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*d
 func queryRequests(ctx context.Context, tx *sql.Tx, f *data.RequestFilter, fn func(*data.Request) error) error {
 	w, args := where(f)
 	ol, oargs := orderLimit(f)
-	rows, err := tx.QueryContext(ctx, selectRequest+` r`+w+ol, append(args, oargs...)...)
+	rows, err := tx.QueryContext(ctx, selectColumns+from(f)+w+ol, append(args, oargs...)...)
 	if err != nil {
 		return err
 	}

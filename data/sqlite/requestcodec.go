@@ -23,7 +23,8 @@ var requestColumns = []string{
 }
 
 var (
-	selectRequest = "SELECT " + strings.Join(requestColumns, ", ") + " FROM requests"
+	selectColumns = "SELECT " + strings.Join(requestColumns, ", ")
+	selectRequest = selectColumns + " FROM requests"
 	insertRequest = "INSERT INTO requests (" + strings.Join(requestColumns, ", ") + ") VALUES (?" +
 		strings.Repeat(", ?", len(requestColumns)-1) + ")"
 	// updateRequest rewrites every column but number (the last argument).

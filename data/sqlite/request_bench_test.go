@@ -1,0 +1,198 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/geo311/geo311/data"
+)
+
+// synthRequests makes n synthetic requests numbered from start: points in
+// a Chicago-sized box on a grid of fake beats, districts and wards, twenty
+// service codes, times over 2025.
+func synthRequests(rng *rand.Rand, start, n int) []*data.Request {
+	codes := []string{"PHF", "SLA", "SEL", "SGA", "SCB", "SDW", "SWSNOREM", "AVN", "GRAF", "RODENT",
+		"TREE", "WATER", "NOISE", "PMC", "CCPOL", "BLDG", "SIGN", "ALLEY", "CURB", "LIGHT"}
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	out := make([]*data.Request, n)
+	for i := range out {
+		lon := -87.94 + rng.Float64()*0.42
+		lat := 41.64 + rng.Float64()*0.38
+		gx, gy := int((lon+87.94)/0.42*20), int((lat-41.64)/0.38*20)
+		beat := fmt.Sprintf("%04d", gx*20+gy)
+		at := base.Add(time.Duration(rng.Int64N(int64(364 * 24 * time.Hour))))
+		code := codes[rng.IntN(len(codes))]
+		r := &data.Request{
+			Number:       data.FormatNumber(data.KindServiceRequest, 2025, int64(start+i+1)),
+			Jurisdiction: "chicago", Kind: data.KindServiceRequest,
+			ServiceCode: code, ServiceName: "Type " + code, State: data.StateNew,
+			Description: "synthetic request", Lon: lon, Lat: lat,
+			Address: fmt.Sprintf("%d W Synthetic St", rng.IntN(9000)),
+			H3:      0x0890000000000000 | uint64(gx*400+gy*20+rng.IntN(20))<<20,
+			Areas: []data.AreaRef{
+				{Layer: data.LayerBeat, ID: beat, Generation: "beat@2012-12-19"},
+				{Layer: data.LayerDistrict, ID: beat[:2], Generation: "district@2012-12-19"},
+				{Layer: data.LayerWard, ID: fmt.Sprint(1 + (gx*7+gy*3)%50), Generation: "ward@2023-05-15"},
+			},
+			Department: "CDOT", Origin: data.OriginImport, RequestedAt: at, UpdatedAt: at.Add(time.Hour), SLADays: 7,
+			PoliceRelated: code == "PMC",
+		}
+		if code == "CCPOL" {
+			r.Kind, r.PoliceRelated = data.KindCommunityConcern, true
+			r.Number = data.FormatNumber(data.KindCommunityConcern, 2025, int64(start+i+1))
+		}
+		if rng.IntN(3) == 0 {
+			r.State, r.ClosedAt = data.StateClosed, at.Add(48*time.Hour)
+		}
+		if rng.IntN(10) == 0 {
+			r.Duplicate, r.ParentNumber = true, data.FormatNumber(data.KindServiceRequest, 2025, int64(max(1, start+i)))
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// BenchmarkImport imports batches of 10,000 synthetic requests into one
+// growing database (one transaction per batch) and reports rows/s.
+// -benchtime=100x imports one million.
+func BenchmarkImport(b *testing.B) {
+	db := openBench(b, config{readers: 2, busyTimeout: busyTimeout})
+	const batch = 10_000
+	rng := rand.New(rand.NewPCG(1, 2))
+	ctx := context.Background()
+	b.ResetTimer()
+	total := 0
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		rs := synthRequests(rng, i*batch, batch)
+		b.StartTimer()
+		ins, _, err := db.ImportRequests(ctx, rs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += ins
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkCreateRequest files intakes from 8 goroutines (RunParallel with
+// parallelism 8/GOMAXPROCS), each with a dedupe Decide over a Near
+// candidate query, as the intake path does. ns/op is wall time per intake
+// across all goroutines: 1e9/ns_op is the intake rate.
+func BenchmarkCreateRequest(b *testing.B) {
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("goroutines=%d", workers), func(b *testing.B) {
+			db := openBench(b, config{readers: 2, busyTimeout: busyTimeout})
+			ctx := context.Background()
+			if _, _, err := db.ImportRequests(ctx, synthRequests(rand.New(rand.NewPCG(3, 4)), 0, 20_000)); err != nil {
+				b.Fatal(err)
+			}
+			var seq atomic.Int64
+			intake := func(rng *rand.Rand) {
+				r := synthRequests(rng, 0, 1)[0]
+				r.Number, r.UpdatedAt = "", time.Time{}
+				r.RequestedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seq.Add(1)) * time.Second)
+				in := data.Intake{
+					Request:  r,
+					Notes:    []data.Note{{At: r.RequestedAt, Actor: "resident", Event: data.EventCreated}},
+					LockKeys: []int64{int64(r.H3 >> 20)},
+					Candidates: data.RequestFilter{ServiceCodes: []string{r.ServiceCode}, Status: "open",
+						Duplicates: data.DuplicatesExclude, Near: &data.Circle{Lon: r.Lon, Lat: r.Lat, RadiusM: 50}},
+					Decide: func(c []*data.Request) (*data.DuplicateLink, error) {
+						if len(c) == 0 {
+							return nil, nil
+						}
+						return &data.DuplicateLink{Primary: c[0].Number, Reason: "bench"}, nil
+					},
+				}
+				if _, _, err := db.CreateRequest(ctx, in); err != nil {
+					b.Error(err)
+				}
+			}
+			b.ResetTimer()
+			if workers == 1 {
+				rng := rand.New(rand.NewPCG(7, 9))
+				for b.Loop() {
+					intake(rng)
+				}
+				return
+			}
+			defer func() {
+				b.ReportMetric(float64(db.intake.intakes.Load())/float64(max(1, db.intake.commits.Load())), "intakes/commit")
+			}()
+			b.SetParallelism(max(1, workers/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				rng := rand.New(rand.NewPCG(uint64(seq.Add(1)), 9))
+				for pb.Next() {
+					intake(rng)
+				}
+			})
+		})
+	}
+}
+
+func TestQueryPlans(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	if _, _, err := db.ImportRequests(ctx, synthRequests(rand.New(rand.NewPCG(5, 6)), 0, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		f    data.RequestFilter
+		want string // an index (or the R*Tree) the plan must use
+	}{
+		{"default order", data.RequestFilter{Limit: 100}, "requests_requested"},
+		{"time window", data.RequestFilter{From: start, To: start.Add(24 * time.Hour)}, "requests_requested"},
+		{"updated after", data.RequestFilter{UpdatedAfter: start.Add(300 * 24 * time.Hour)}, "requests_updated"},
+		{"service code", data.RequestFilter{ServiceCodes: []string{"PHF"}, From: start, To: start.Add(24 * time.Hour)}, "requests_code"},
+		{"number", data.RequestFilter{Numbers: []string{"SR25-00000001"}}, "sqlite_autoindex_requests_1"},
+		{"area", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerBeat, ID: "0101"}}}, "request_areas"},
+		{"bbox", data.RequestFilter{BBox: bboxOf(-87.65, 41.87, -87.64, 41.88)}, "SCAN t VIRTUAL TABLE INDEX 2:"},
+		{"near", data.RequestFilter{Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 250}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
+		{"cells", data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20}}, "requests_h3"},
+		{"state", data.RequestFilter{States: []data.State{data.StateAssigned}}, "requests_state"},
+		{"dedupe candidates", data.RequestFilter{ServiceCodes: []string{"PHF"}, Status: "open", Duplicates: data.DuplicatesExclude,
+			Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 50}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
+	} {
+		w, args := where(&tc.f)
+		ol, oargs := orderLimit(&tc.f)
+		rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+selectColumns+from(&tc.f)+w+ol, append(args, oargs...)...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		p := strings.Join(plan, " | ")
+		if !strings.Contains(p, tc.want) {
+			t.Errorf("%s: plan %q does not use %s", tc.name, p, tc.want)
+		}
+		if strings.HasSuffix(p, "SCAN r") || strings.Contains(p, "SCAN r |") {
+			t.Errorf("%s: plan %q scans the whole requests table", tc.name, p)
+		}
+	}
+}
+
+func bboxOf(minLon, minLat, maxLon, maxLat float64) *orb.Bound {
+	return &orb.Bound{Min: orb.Point{minLon, minLat}, Max: orb.Point{maxLon, maxLat}}
+}
