@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -28,11 +29,22 @@ type boundaryStore interface {
 type app struct {
 	cfg     *Config
 	log     *slog.Logger
-	store   boundaryStore
+	store   data.Store
 	closeDB func() error
 	j       *data.Jurisdiction
 	loc     *time.Location
+	// policy refuses lewd, obscene or derogatory text at intake
+	// (data.DefaultContentPolicy, or the --content-words list).
+	policy *data.ContentPolicy
+	// observers are told about every durable change of a request.
+	observers observers
 }
+
+// Both stores implement everything a server keeps.
+var (
+	_ data.Store = (*sqlite.DB)(nil)
+	_ data.Store = (*postgis.DB)(nil)
+)
 
 // openApp opens the configured store and looks up the jurisdiction. With
 // the demo jurisdiction, its generated generations are stored (on first use)
@@ -54,6 +66,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("jurisdiction %s: time zone %q: %w", a.j.ID, a.j.TimeZone, err)
 	}
 	a.loc = loc
+	if a.policy, err = loadContentPolicy(cfg.ContentWords); err != nil {
+		return nil, err
+	}
 	if cfg.DatabaseURL != "" {
 		db, err := postgis.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -154,6 +169,27 @@ func (a *app) buildRouter(ctx context.Context) (*geo.Router, error) {
 		return nil, fmt.Errorf("build index: %w", err)
 	}
 	return geo.NewRouter(ix), nil
+}
+
+// loadContentPolicy reads the configured word list, or returns the
+// built-in policy when none is configured.
+func loadContentPolicy(path string) (*data.ContentPolicy, error) {
+	if path == "" {
+		return data.DefaultContentPolicy(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("content words: %w", err)
+	}
+	defer f.Close()
+	words, err := data.ReadContentWords(f)
+	if err != nil {
+		return nil, fmt.Errorf("content words %s: %w", path, err)
+	}
+	if len(words) == 0 {
+		return nil, fmt.Errorf("content words %s: the list is empty (remove the setting to use the built-in list)", path)
+	}
+	return data.NewContentPolicy(words), nil
 }
 
 // noBoundaries is the answer while no generation is active.

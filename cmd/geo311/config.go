@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/geo311/geo311/data"
 )
 
 // Config is geo311's configuration: defaults, overridden by GEO311_*
@@ -31,6 +33,13 @@ type Config struct {
 	// AdminKey authorises boundary upload and activation (Authorization:
 	// Bearer). Empty disables those endpoints. Never logged or printed.
 	AdminKey string // GEO311_ADMIN_KEY
+
+	// ContentWords is a word list file replacing the built-in content
+	// policy (data.ReadContentWords format).
+	ContentWords string // GEO311_CONTENT_WORDS, --content-words
+	// PINIterations is the PBKDF2 cost of new community concern PINs
+	// (data.PINIterations by default; lower only for tests and demos).
+	PINIterations int // GEO311_PIN_ITERATIONS, --pin-iterations
 
 	LogLevel  string // GEO311_LOG_LEVEL, --log-level: debug, info, warn, error
 	LogFormat string // GEO311_LOG_FORMAT, --log-format: text or json
@@ -59,6 +68,7 @@ func defaultConfig() Config {
 		ReloadInterval:  30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "text",
+		PINIterations:   data.PINIterations,
 	}
 }
 
@@ -132,6 +142,14 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("RELOAD_INTERVAL", &c.ReloadInterval)
 	str("ADMIN_KEY", &c.AdminKey)
+	str("CONTENT_WORDS", &c.ContentWords)
+	if v := getenv("GEO311_PIN_ITERATIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, settingError("pin-iterations", "%q is not a whole number", v))
+		}
+		c.PINIterations = n
+	}
 	str("LOG_LEVEL", &c.LogLevel)
 	str("LOG_FORMAT", &c.LogFormat)
 	return errors.Join(errs...)
@@ -163,6 +181,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to handle a request and write its response [GEO311_WRITE_TIMEOUT]")
 	fs.DurationVar(&c.BatchTimeout, "batch-timeout", c.BatchTimeout, "time a batch routing request may take [GEO311_BATCH_TIMEOUT]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time to drain in-flight requests at shutdown [GEO311_SHUTDOWN_TIMEOUT]")
+	fs.StringVar(&c.ContentWords, "content-words", c.ContentWords, "word list `file` refused in descriptions (one entry a line; default: the built-in list) [GEO311_CONTENT_WORDS]")
+	fs.IntVar(&c.PINIterations, "pin-iterations", c.PINIterations, "PBKDF2 rounds of new concern PINs (lower only for tests and demos) [GEO311_PIN_ITERATIONS]")
 	fs.DurationVar(&c.ReloadInterval, "reload-interval", c.ReloadInterval, "how often to check the store for activated generations (0: never) [GEO311_RELOAD_INTERVAL]")
 }
 
@@ -263,6 +283,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, settingError("log-format", "%q is not text or json", c.LogFormat))
+	}
+	if c.PINIterations < 1000 || c.PINIterations > 10_000_000 {
+		errs = append(errs, settingError("pin-iterations", "must be between 1000 and 10000000, got %d", c.PINIterations))
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		errs = append(errs, errors.New("GEO311_ADMIN_KEY: too short (at least 16 characters)"))
