@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // intakeFixture: one million open requests of the synthetic city's mix
@@ -68,7 +68,7 @@ func BenchmarkIntakeDecision(b *testing.B) {
 	dups, cands := 0, 0
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := datatest.CPU()
 	for i := 0; i < b.N; i++ {
 		r := f.pool[i%len(f.pool)]
 		start := time.Now()
@@ -86,7 +86,7 @@ func BenchmarkIntakeDecision(b *testing.B) {
 		cands += d.Considered
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((datatest.CPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	reportPercentiles(b, samples)
 	b.ReportMetric(float64(cands)/float64(b.N), "cands/op")
 	b.ReportMetric(float64(dups)/float64(b.N), "dup-rate")
@@ -115,15 +115,6 @@ func BenchmarkIntakeDecisionPublic(b *testing.B) {
 	}
 	b.StopTimer()
 	reportPercentiles(b, samples)
-}
-
-// cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func reportPercentiles(b *testing.B, s []time.Duration) {
@@ -179,7 +170,7 @@ func benchRecluster(b *testing.B, n, days int, withH3 bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var dups int
-	cpu0 := cpuTime()
+	cpu0 := datatest.CPU()
 	for i := 0; i < b.N; i++ {
 		dups = 0
 		for _, a := range Recluster(j, rs) {
@@ -192,7 +183,7 @@ func benchRecluster(b *testing.B, n, days int, withH3 bool) {
 	// CPU seconds used by the process per run: what the run costs whatever
 	// else the shared machine is doing (wall time on an idle two-core machine
 	// is about half of it, the work being parallel).
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((datatest.CPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n), "requests")
 	b.ReportMetric(float64(dups)/float64(n), "dup-rate")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/request")

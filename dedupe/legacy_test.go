@@ -12,6 +12,7 @@ import (
 
 	"github.com/geo311/geo311/data"
 	"github.com/geo311/geo311/data/chicago311"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // legacyRules are per-type rules this package suggests for the Chicago
@@ -45,32 +46,12 @@ func legacyJurisdiction() *data.Jurisdiction {
 	return j
 }
 
-// sharedDir finds the shared data folder: $GEO311_SHARED, else ../shared
-// beside the module root. Missing data fails under CI=true and skips
-// elsewhere.
+// sharedDir returns the shared folder, failing under CI=true and skipping
+// elsewhere when the legacy 311 sample is missing.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("GEO311_SHARED")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared")
-				break
-			}
-		}
-	}
-	legacy := filepath.Join(dir, "data", "chicago", "legacy_311")
-	if _, err := os.Stat(legacy); dir == "" || err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data missing (%q): set GEO311_SHARED to the shared folder", legacy)
-		}
-		t.Skipf("shared data missing (%q): set GEO311_SHARED to run real-data tests", legacy)
-	}
-	return dir
+	datatest.Shared(t, "chicago", "legacy_311")
+	return datatest.SharedDir()
 }
 
 // readLegacy reads every legacy CSV through chicago311, counting row errors.

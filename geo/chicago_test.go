@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // Dates of Chicago's boundary generations.
@@ -99,7 +100,7 @@ func BenchmarkLocateChicago(b *testing.B) {
 	at := time.Date(2024, 6, 1, 12, 0, 0, 0, chicagoTZ)
 	dst := make([]data.AreaRef, 0, 8)
 	b.ReportAllocs()
-	cpu0, cpuOK := processCPU()
+	cpu := datatest.StartCPU()
 	b.ResetTimer()
 	var err error
 	for i := 0; i < b.N; i++ {
@@ -110,14 +111,7 @@ func BenchmarkLocateChicago(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	reportCPU(b, cpu0, cpuOK)
-}
-
-// reportCPU adds the metric cpu-ns/op: process CPU time per op since cpu0.
-func reportCPU(b *testing.B, cpu0 time.Duration, ok bool) {
-	if cpu1, ok1 := processCPU(); ok && ok1 {
-		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
-	}
+	cpu.Report(b)
 }
 
 // BenchmarkLocateChicagoParallel is BenchmarkLocateChicago on GOMAXPROCS goroutines.
@@ -126,9 +120,9 @@ func BenchmarkLocateChicagoParallel(b *testing.B) {
 	pts := chicagoPoints(b, ix, 1<<16, 8)
 	at := time.Date(2024, 6, 1, 12, 0, 0, 0, chicagoTZ)
 	b.ReportAllocs()
-	cpu0, cpuOK := processCPU()
+	cpu := datatest.StartCPU()
 	b.ResetTimer()
-	defer reportCPU(b, cpu0, cpuOK)
+	defer cpu.Report(b)
 	b.RunParallel(func(pb *testing.PB) {
 		dst := make([]data.AreaRef, 0, 8)
 		i := 0

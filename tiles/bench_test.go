@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 	"github.com/paulmach/orb/maptile"
 	"github.com/uber/h3-go/v4"
 )
@@ -56,11 +57,11 @@ func benchTiles(b *testing.B, z maptile.Zoom, f Filter) {
 	feats, size := 0, 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c0, t0 := processCPU(), time.Now()
+		c0, t0 := datatest.CPU(), time.Now()
 		l := ix.RequestsLayer(ts[i%len(ts)], f, now, RequestsOptions{})
 		data, _, err := Marshal(l)
 		durs = append(durs, time.Since(t0))
-		cpus = append(cpus, processCPU()-c0)
+		cpus = append(cpus, datatest.CPU()-c0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -176,7 +177,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 			name = "h3=computed"
 		}
 		b.Run(name, func(b *testing.B) {
-			c0 := processCPU()
+			c0 := datatest.CPU()
 			for i := 0; i < b.N; i++ {
 				bl := NewIndexBuilder(j)
 				bl.Grow(len(in.reqs))
@@ -193,7 +194,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 					b.Fatalf("only %d requests indexed", ix.Len())
 				}
 			}
-			b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((datatest.CPU()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

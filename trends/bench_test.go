@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 	"github.com/paulmach/orb"
 )
 
@@ -27,7 +28,7 @@ func requests2M() []*data.Request {
 func BenchmarkCubeBuild2M(b *testing.B) {
 	rs := requests2M()
 	b.ReportAllocs()
-	cpu := startCPU()
+	cpu := datatest.StartCPU()
 	for b.Loop() {
 		c, err := NewCube(Options{Location: chicago})
 		if err != nil {
@@ -35,7 +36,7 @@ func BenchmarkCubeBuild2M(b *testing.B) {
 		}
 		c.Load(rs)
 	}
-	cpu.report(b)
+	cpu.Report(b)
 }
 
 var benchCubeOnce sync.Once
@@ -60,13 +61,13 @@ func BenchmarkHeatmapYear(b *testing.B) {
 	for _, res := range []int{7, 8, 9, 10} {
 		b.Run(resName(res), func(b *testing.B) {
 			q := HeatmapQuery{From: benchStart.AddDate(0, 6, 0), To: benchStart.AddDate(1, 6, 0), Resolution: res}
-			cpu := startCPU()
+			cpu := datatest.StartCPU()
 			for b.Loop() {
 				if _, err := c.Heatmap(q); err != nil {
 					b.Fatal(err)
 				}
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
 }
@@ -81,7 +82,7 @@ func BenchmarkChronicDistrict(b *testing.B) {
 	bound := orb.Bound{Min: orb.Point{-87.72, 41.84}, Max: orb.Point{-87.64, 41.90}}
 	q := ChronicQuery{Area: Area{Polygon: orb.Polygon{bound.ToRing()}}, Resolution: 9, Weeks: 12,
 		End: benchStart.AddDate(1, 0, 0)}
-	cpu := startCPU()
+	cpu := datatest.StartCPU()
 	var n int
 	for b.Loop() {
 		cells, err := c.Chronic(q)
@@ -90,6 +91,6 @@ func BenchmarkChronicDistrict(b *testing.B) {
 		}
 		n = len(cells)
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	b.ReportMetric(float64(n), "categorised-cells")
 }

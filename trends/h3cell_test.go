@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/geo311/geo311/data/datatest"
 	h3 "github.com/uber/h3-go/v4"
 )
 
@@ -84,11 +85,11 @@ func BenchmarkLatLngToCellGo(b *testing.B) {
 		pts[i] = [2]float64{41.64 + rng.Float64()*0.39, -87.94 + rng.Float64()*0.42}
 	}
 	var s uint64
-	cpu := startCPU()
+	cpu := datatest.StartCPU()
 	for i := 0; b.Loop(); i++ {
 		p := pts[i&1023]
 		s ^= latLngToCell(p[0], p[1], 10)
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	_ = s
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // benchInput repeats the data rows of a testdata file under its header until
@@ -35,7 +37,7 @@ func benchRead(b *testing.B, in []byte, rows int) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := datatest.CPU()
 	for b.Loop() {
 		rd, err := NewReader(bufio.NewReaderSize(bytes.NewReader(in), 1<<16))
 		if err != nil {
@@ -57,7 +59,7 @@ func benchRead(b *testing.B, in []byte, rows int) {
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := datatest.CPU() - cpu0; cpu > 0 {
 		// Rows per second of process CPU time (parsing plus the garbage
 		// collector): the figure for one free core.
 		b.ReportMetric(float64(rows)*float64(b.N)/cpu.Seconds(), "rows/cpu-s")

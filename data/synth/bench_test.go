@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // BenchmarkGenerate2M generates a year of 2 million requests over Chicago's
@@ -12,7 +13,7 @@ func BenchmarkGenerate2M(b *testing.B) {
 	areas := chicagoBeats(b)
 	cfg := Config{Jurisdiction: testJurisdiction(), N: 2000000, Seed: 1, Year: 2026, Areas: areas}
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := datatest.CPU()
 	for b.Loop() {
 		n := 0
 		if err := Generate(cfg, func(*data.Request) error { n++; return nil }); err != nil {
@@ -23,7 +24,7 @@ func BenchmarkGenerate2M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cfg.N)*float64(b.N)/b.Elapsed().Seconds(), "req/s")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := datatest.CPU() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cfg.N)*float64(b.N)/cpu.Seconds(), "req/cpu-s")
 	}
 }

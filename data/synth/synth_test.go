@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 func testJurisdiction() *data.Jurisdiction {
@@ -329,22 +329,9 @@ func TestInsidePolygons(t *testing.T) {
 // conventions say when the shared data is missing).
 func chicagoBeats(t testing.TB) []data.Area {
 	t.Helper()
-	dir := os.Getenv("GEO311_SHARED")
-	if dir == "" {
-		wd, _ := os.Getwd()
-		for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared")
-				break
-			}
-		}
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "data", "chicago", "police_beats.geojson"))
+	raw, err := os.ReadFile(datatest.Shared(t, "chicago", "police_beats.geojson"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data missing: %v (set GEO311_SHARED)", err)
-		}
-		t.Skipf("shared data missing: %v (set GEO311_SHARED)", err)
+		t.Fatal(err)
 	}
 	fc, err := geojson.UnmarshalFeatureCollection(raw)
 	if err != nil {
