@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +43,14 @@ func (db *DB) CreateRequest(ctx context.Context, in data.Intake) (*data.Request,
 // 64 of them per backend before snapshots get slower for everyone.
 const maxGroup = 32
 
+// committers is how many groups may be in flight at once, each on its own
+// connection: while one group waits for its COMMIT to reach the disk, the
+// next one collects the intakes that arrived meanwhile and does everything
+// up to taking its numbers. Intakes of two groups that could deduplicate
+// against each other are serialised by their advisory locks, exactly as
+// between two processes.
+const committers = 2
+
 // maxAttempts bounds how often an intake chosen as a deadlock victim is run
 // again in a later group.
 const maxAttempts = 3
@@ -62,13 +72,18 @@ const maxAttempts = 3
 // deadlock PostgreSQL still reports (an UpdateRequest holding a primary,
 // primaries outside the LockKeys) rolls the victim intake back to its
 // savepoint and runs it again in the next group.
+//
+// A carried job (deadlock victim, or a second intake with a key already in
+// the group) is held by its committer until it runs again; with nothing
+// else arriving, that committer runs it at once as a group of its own.
 type groupCommit struct {
-	db    *DB
-	jobs  chan *intakeJob // unbuffered: a job handed over is always answered
-	quit  chan struct{}
-	done  chan struct{}
-	once  sync.Once
-	carry []*intakeJob // jobs deferred to the next group
+	db   *DB
+	jobs chan *intakeJob // unbuffered: a job handed over is always answered
+	quit chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+
+	groups, intakes atomic.Int64 // committed groups and created intakes, for benchmarks
 }
 
 type intakeJob struct {
@@ -87,15 +102,18 @@ type intakeResult struct {
 }
 
 func newGroupCommit(db *DB) *groupCommit {
-	g := &groupCommit{db: db, jobs: make(chan *intakeJob), quit: make(chan struct{}), done: make(chan struct{})}
-	go g.run()
+	g := &groupCommit{db: db, jobs: make(chan *intakeJob), quit: make(chan struct{})}
+	for range committers {
+		g.wg.Add(1)
+		go g.run()
+	}
 	return g
 }
 
 // stop ends the committer after the group it is running.
 func (g *groupCommit) stop() {
 	g.once.Do(func() { close(g.quit) })
-	<-g.done
+	g.wg.Wait()
 }
 
 func (g *groupCommit) submit(ctx context.Context, in data.Intake) (*data.Request, bool, error) {
@@ -116,10 +134,11 @@ func (g *groupCommit) submit(ctx context.Context, in data.Intake) (*data.Request
 }
 
 func (g *groupCommit) run() {
-	defer close(g.done)
+	defer g.wg.Done()
+	var carry []*intakeJob // jobs deferred to this committer's next group
 	for {
-		group := g.carry
-		g.carry = nil
+		group := carry
+		carry = nil
 		if len(group) == 0 {
 			select {
 			case j := <-g.jobs:
@@ -144,7 +163,7 @@ func (g *groupCommit) run() {
 		for _, j := range group {
 			if k := j.in.IdempotencyKey; k != "" {
 				if seen[k] {
-					g.carry = append(g.carry, j)
+					carry = append(carry, j)
 					continue
 				}
 				seen[k] = true
@@ -152,7 +171,7 @@ func (g *groupCommit) run() {
 			run = append(run, j)
 		}
 		for _, j := range g.commit(run) {
-			g.carry = append(g.carry, j)
+			carry = append(carry, j)
 		}
 	}
 }
@@ -258,10 +277,6 @@ func (g *groupCommit) commit(group []*intakeJob) (again []*intakeJob) {
 			results[i] = intakeResult{r: r}
 			continue
 		}
-		if _, err := tx.Exec(ctx, `SAVEPOINT intake`); err != nil {
-			failAll(wrap(ctx, "create request: savepoint", err))
-			return
-		}
 		r, err := createInTx(ctx, tx, j.in, j.prefix, now)
 		if err != nil {
 			var pgErr *pgconn.PgError
@@ -278,15 +293,17 @@ func (g *groupCommit) commit(group []*intakeJob) (again []*intakeJob) {
 			if k := j.in.IdempotencyKey; k != "" {
 				unusedKeys = append(unusedKeys, k)
 			}
+			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT intake`); err != nil {
+				failAll(wrap(ctx, "create request: release savepoint", err))
+				return
+			}
 		} else {
 			results[i] = intakeResult{r: r, created: true}
 			created++
 		}
-		if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT intake`); err != nil {
-			failAll(wrap(ctx, "create request: release savepoint", err))
-			return
-		}
 	}
+	g.groups.Add(1)
+	g.intakes.Add(int64(created))
 	if created == 0 {
 		return // nothing to keep: the deferred Rollback ends the transaction
 	}
@@ -323,51 +340,39 @@ func wrapIntake(err error) error {
 // savepoint the caller rolls back on error.
 func createInTx(ctx context.Context, tx pgx.Tx, in data.Intake, prefix string, now time.Time) (*data.Request, error) {
 	r := cloneRequest(in.Request)
+	// Three round trips, each a pipeline: the savepoint and the
+	// candidates; the number and the primary's count; the rows and the
+	// release of the savepoint. After an error the rest of a pipeline is
+	// skipped, so the savepoint is never released on failure.
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT intake`)
 	var link *data.DuplicateLink
 	if in.Decide != nil {
 		var cands []*data.Request
-		if err := queryRequests(ctx, tx, &in.Candidates, func(c *data.Request) error {
-			cands = append(cands, c)
-			return nil
-		}); err != nil {
+		q := filterQuery(&in.Candidates)
+		b.Queue(selectRequest+q.where()+q.orderLimit(&in.Candidates), q.args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				c, err := scanRequest(rows)
+				if err != nil {
+					return err
+				}
+				cands = append(cands, c)
+			}
+			return rows.Err()
+		})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return nil, fmt.Errorf("read candidates: %w", err)
 		}
+		b = &pgx.Batch{}
 		var err error
 		if link, err = in.Decide(cands); err != nil {
 			return nil, err
 		}
 	}
 
-	// The number, and the primary's count: one round trip.
-	b := &pgx.Batch{}
-	var seq int64
-	b.Queue(`INSERT INTO number_counters AS c (prefix, n) VALUES ($1, 1)
-		ON CONFLICT (prefix) DO UPDATE SET n = c.n + 1 RETURNING n`, prefix).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&seq)
-	})
-	primaryFound := false
-	if link != nil {
-		b.Queue(`UPDATE requests SET duplicate_count = duplicate_count + 1, updated_at = $2 WHERE number = $1 RETURNING true`,
-			link.Primary, now).QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&primaryFound)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			return err
-		})
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.ConstraintName == "number_counters_n_check" {
-			return nil, data.Errorf(data.ErrUnavailable, "the tracking numbers %s are exhausted", prefix)
-		}
-		return nil, err
-	}
-	if link != nil && !primaryFound {
-		return nil, data.Errorf(data.ErrConflict, "dedupe chose primary %q, which does not exist", link.Primary)
-	}
-	year := r.RequestedAt.UTC().Year()
-	r.Number = data.FormatNumber(r.Kind, year, seq)
+	// The number, the primary's count, the rows and the release of the
+	// savepoint: one pipeline. The statements after the counter read the
+	// number from the counter row this transaction just updated.
 	if link != nil {
 		r.Duplicate, r.ParentNumber = true, link.Primary
 	}
@@ -378,6 +383,7 @@ func createInTx(ctx context.Context, tx pgx.Tx, in data.Intake, prefix string, n
 	if err != nil {
 		return nil, data.Invalid("request", "%v", err)
 	}
+	vals[0] = prefix // insertNewRequest's $1
 
 	notes := make([]data.Note, 0, len(in.Notes)+2)
 	hasCreated := false
@@ -393,25 +399,49 @@ func createInTx(ctx context.Context, tx pgx.Tx, in data.Intake, prefix string, n
 		}
 		notes = append(notes, n)
 	}
-	var primaryNote *data.Note
 	if link != nil {
 		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicate,
 			Text: "Duplicate of " + link.Primary, Reason: link.Reason})
-		primaryNote = &data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicateOf,
-			Text: r.Number + " joined as a duplicate", Reason: link.Reason}
 	}
-	primary := ""
+
+	var seq int64
+	b.Queue(`INSERT INTO number_counters AS c (prefix, n) VALUES ($1, 1)
+		ON CONFLICT (prefix) DO UPDATE SET n = c.n + 1 RETURNING n`, prefix).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&seq)
+	})
 	if link != nil {
-		primary = link.Primary
+		b.Queue(`SELECT geo311_count_duplicate($1, $2)`, link.Primary, now)
 	}
-	b = &pgx.Batch{}
-	b.Queue(insertRequest, vals...)
-	queueNotes(b, r.Number, notes, &primary, primaryNote)
+	b.Queue(insertNewRequest, vals...)
+	_, ats, actors, events, texts, reasons, internal := noteArrays(notes)
+	b.Queue(`INSERT INTO request_notes (number, at, actor, event, text, reason, internal)
+		SELECT `+newNumber+`, * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])`,
+		prefix, ats, actors, events, texts, reasons, internal)
+	if link != nil {
+		b.Queue(`INSERT INTO request_notes (number, at, actor, event, text, reason, internal)
+			VALUES ($2, $3, 'system', $4, `+newNumber+` || ' joined as a duplicate', $5, false)`,
+			prefix, link.Primary, r.RequestedAt, string(data.EventDuplicateOf), link.Reason)
+	}
 	if in.IdempotencyKey != "" {
-		b.Queue(`UPDATE idempotency_keys SET number = $2 WHERE key = $1`, in.IdempotencyKey, r.Number)
+		b.Queue(`UPDATE idempotency_keys SET number = `+newNumber+` WHERE key = $2`, prefix, in.IdempotencyKey)
 	}
+	b.Queue(`RELEASE SAVEPOINT intake`)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		var pgErr *pgconn.PgError
+		switch {
+		case errors.As(err, &pgErr) && pgErr.ConstraintName == "number_counters_n_check":
+			return nil, data.Errorf(data.ErrUnavailable, "the tracking numbers %s are exhausted", prefix)
+		case errors.As(err, &pgErr) && pgErr.Code == "P0002" && link != nil: // no_data_found, from geo311_count_duplicate
+			return nil, data.Errorf(data.ErrConflict, "dedupe chose primary %q, which does not exist", link.Primary)
+		}
 		return nil, err
 	}
+	r.Number = data.FormatNumber(r.Kind, r.RequestedAt.UTC().Year(), seq)
 	return r, nil
 }
+
+// newNumber is the number the intake's transaction just took for prefix $1.
+const newNumber = `(SELECT c.prefix || lpad(c.n::text, 8, '0') FROM number_counters c WHERE c.prefix = $1)`
+
+// insertNewRequest inserts a request whose number is newNumber.
+var insertNewRequest = strings.Replace(insertRequest, "VALUES ($1,", "VALUES ("+newNumber+",", 1)

@@ -145,7 +145,7 @@ func (db *DB) UpdateRequest(ctx context.Context, number string, fn func(r *data.
 	}
 	b := &pgx.Batch{}
 	b.Queue(updateRequest, vals...)
-	queueNotes(b, number, notes, nil, nil)
+	queueNotes(b, number, notes)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, wrap(ctx, op, err)
 	}
@@ -167,37 +167,17 @@ func commit(ctx context.Context, tx pgx.Tx) error {
 	return tx.Commit(cctx)
 }
 
-// queueNotes queues one INSERT of notes for number, and optionally one more
-// note for another request (the primary of a duplicate), in that order.
-func queueNotes(b *pgx.Batch, number string, notes []data.Note, otherNumber *string, other *data.Note) {
-	n := len(notes)
-	if other != nil {
-		n++
-	}
-	if n == 0 {
+// queueNotes queues one INSERT of a request's notes, in order: unnest of
+// several arrays yields their elements in order, and the identity ids follow
+// the insertion order.
+func queueNotes(b *pgx.Batch, number string, notes []data.Note) {
+	if len(notes) == 0 {
 		return
 	}
-	var (
-		nums     = make([]string, 0, n)
-		ats      = make([]time.Time, 0, n)
-		actors   = make([]string, 0, n)
-		events   = make([]string, 0, n)
-		texts    = make([]string, 0, n)
-		reasons  = make([]string, 0, n)
-		internal = make([]bool, 0, n)
-	)
-	add := func(num string, x data.Note) {
-		nums, ats, actors, events = append(nums, num), append(ats, x.At), append(actors, x.Actor), append(events, string(x.Event))
-		texts, reasons, internal = append(texts, x.Text), append(reasons, x.Reason), append(internal, x.Internal)
+	nums, ats, actors, events, texts, reasons, internal := noteArrays(notes)
+	for i := range nums {
+		nums[i] = number
 	}
-	for _, x := range notes {
-		add(number, x)
-	}
-	if other != nil {
-		add(*otherNumber, *other)
-	}
-	// unnest of several arrays yields their elements in order, and the
-	// identity ids follow the insertion order.
 	b.Queue(`INSERT INTO request_notes (number, at, actor, event, text, reason, internal)
 		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])`,
 		nums, ats, actors, events, texts, reasons, internal)
@@ -239,4 +219,16 @@ func (db *DB) Notes(ctx context.Context, number string) ([]data.Note, error) {
 		return nil, fmt.Errorf("postgis: %s: %w", op, data.Errorf(data.ErrNotFound, "request %q not found", number))
 	}
 	return notes, nil
+}
+
+// noteArrays splits notes into the column arrays of an unnest insert (the
+// number array is allocated, empty strings).
+func noteArrays(notes []data.Note) (nums []string, ats []time.Time, actors, events, texts, reasons []string, internal []bool) {
+	n := len(notes)
+	nums, ats, actors, events = make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
+	texts, reasons, internal = make([]string, n), make([]string, n), make([]bool, n)
+	for i, x := range notes {
+		ats[i], actors[i], events[i], texts[i], reasons[i], internal[i] = x.At, x.Actor, string(x.Event), x.Text, x.Reason, x.Internal
+	}
+	return
 }

@@ -133,8 +133,21 @@ CREATE TABLE api_keys (
 -- (IUGG 6,371,008.8 m), the formula of the SQLite store, so both stores
 -- answer Near filters alike. Inlined by the planner.
 CREATE FUNCTION geo311_distance_m(lon1 float8, lat1 float8, lon2 float8, lat2 float8) RETURNS float8
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT 2 * 6371008.8 * asin(least(1, sqrt(
         power(sin((lat2 - lat1) * (pi() / 180) / 2), 2)
         + cos(lat1 * (pi() / 180)) * cos(lat2 * (pi() / 180)) * power(sin((lon2 - lon1) * (pi() / 180) / 2), 2))))
+$$;
+
+-- An intake that joins a primary counts it there; a primary that does not
+-- exist fails the statement (no_data_found), so the intake's pipeline stops
+-- before it releases its savepoint.
+CREATE FUNCTION geo311_count_duplicate(primary_number text, p_at timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE requests SET duplicate_count = duplicate_count + 1, updated_at = p_at WHERE number = primary_number;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'primary % does not exist', primary_number USING ERRCODE = 'no_data_found';
+    END IF;
+END
 $$;
