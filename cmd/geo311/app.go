@@ -38,6 +38,9 @@ type app struct {
 	policy *data.ContentPolicy
 	// observers are told about every durable change of a request.
 	observers observers
+	// analytics (trends cube, tile index) is built by serve at start-up
+	// (startAnalytics, analytics.go) and registered in observers.
+	analytics *analytics
 }
 
 // Both stores implement everything a server keeps.

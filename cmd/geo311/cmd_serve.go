@@ -33,6 +33,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := routers.Reload(ctx); err != nil {
 		return err
 	}
+	if err := a.startAnalytics(ctx); err != nil {
+		return err
+	}
 	if ready, _ := routers.Ready(); !ready {
 		log.Warn("no boundaries loaded: routing answers 503 until generations are loaded and activated", "jurisdiction", a.j.ID)
 	}

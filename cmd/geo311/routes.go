@@ -28,6 +28,16 @@ func (s *server) addRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/v1/boundaries/{layer}/{id}", small.Handler(s.handleArea()))
 	r.Method(http.MethodPost, "/v1/boundaries/{layer}/generations", upload.Handler(s.handleUpload()))
 
+	// Trends, reports, tiles and exports answer from the in-process analytics
+	// (analytics.go) or stream from the store (exports: their own deadline).
+	r.Method(http.MethodGet, "/v1/trends/heatmap", small.Handler(s.handleHeatmap()))
+	r.Method(http.MethodGet, "/v1/trends/series", small.Handler(s.handleSeries()))
+	r.Method(http.MethodGet, "/v1/trends/chronic", small.Handler(s.handleChronic()))
+	r.Method(http.MethodGet, "/v1/reports/status", small.Handler(s.handleStatusReport()))
+	r.Method(http.MethodGet, "/tiles/{layer}/{z}/{x}/{y}", small.Handler(s.handleTile()))
+	r.Method(http.MethodGet, "/tiles/{file}", small.Handler(s.handleTileJSON()))
+	r.Method(http.MethodGet, "/v1/export/{file}", s.handleExport())
+
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, data.Errorf(data.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})

@@ -32,6 +32,11 @@ func commands() []command {
 		serveCommand(),
 		boundariesCommand(),
 		routeCommand(),
+		keysCommand(),
+		importCommand(),
+		genCommand(),
+		exportCommand(),
+		dedupeCommand(),
 	}
 }
 
