@@ -84,7 +84,7 @@ func NewCubeWriter(w io.Writer, f Format, opt Options) (CubeWriter, error) {
 	if !f.valid() {
 		return nil, data.Invalid("format", "%q is not an export format (arrows, arrow, parquet, geojsonseq, csv)", string(f))
 	}
-	s, err := opt.resolve()
+	s, err := opt.resolveFor(f)
 	if err != nil {
 		return nil, err
 	}

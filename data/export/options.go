@@ -24,6 +24,12 @@ const (
 // DefaultBatchSize is the rows per Arrow record batch and Parquet row group.
 const DefaultBatchSize = 65536
 
+// DefaultParquetBatchSize is the default rows per Parquet row group: the
+// Parquet writer's dictionaries, page buffers and zstd state cost several
+// times the Arrow batch, so its batches are halved to stay well inside the
+// 200 MB budget for any export.
+const DefaultParquetBatchSize = 32768
+
 // MaxBatchSize bounds Options.BatchSize (memory is proportional to it).
 const MaxBatchSize = 1 << 20
 
@@ -43,7 +49,8 @@ type Options struct {
 	// whose name clashes with a fixed column is an error.
 	Layers []data.Layer
 	// BatchSize is rows per record batch (Arrow) and per row group
-	// (Parquet); 0 means DefaultBatchSize. Memory use is proportional to it.
+	// (Parquet); 0 means DefaultBatchSize (DefaultParquetBatchSize for
+	// Parquet). Memory use is proportional to it.
 	BatchSize int
 	// GeometryEncoding is EncodingNative ("point"/"native"; the default) or
 	// EncodingWKB ("wkb").
@@ -79,6 +86,14 @@ type settings struct {
 	batch    int
 	tempDir  string
 	timeZone string
+}
+
+func (o Options) resolveFor(f Format) (*settings, error) {
+	s, err := o.resolve()
+	if err == nil && f == FormatParquet && o.BatchSize == 0 {
+		s.batch = DefaultParquetBatchSize
+	}
+	return s, err
 }
 
 func (o Options) resolve() (*settings, error) {

@@ -32,7 +32,7 @@ func NewWriter(w io.Writer, f Format, opt Options) (Writer, error) {
 	if !f.valid() {
 		return nil, data.Invalid("format", "%q is not an export format (arrows, arrow, parquet, geojsonseq, csv)", string(f))
 	}
-	s, err := opt.resolve()
+	s, err := opt.resolveFor(f)
 	if err != nil {
 		return nil, err
 	}
