@@ -32,7 +32,7 @@ func TestBoundedMemory(t *testing.T) {
 		rows = n
 	}
 	const limit = 200 << 20 // the bound, for any row count
-	batch := 0 // the defaults
+	batch := 0              // the defaults
 	if rows < 12*DefaultBatchSize {
 		batch = rows / 12 // a quarter of the rows spans three batches
 	}
