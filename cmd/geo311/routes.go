@@ -28,6 +28,34 @@ func (s *server) addRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/v1/boundaries/{layer}/{id}", small.Handler(s.handleArea()))
 	r.Method(http.MethodPost, "/v1/boundaries/{layer}/generations", upload.Handler(s.handleUpload()))
 
+	// Open311 GeoReport v2 (open311.go): every endpoint with .json and .xml.
+	for _, f := range []string{"", ".json", ".xml"} {
+		r.Method(http.MethodGet, "/open311/v2/discovery"+f, small.Handler(s.handleOpen311Discovery()))
+		r.Method(http.MethodGet, "/open311/v2/services"+f, small.Handler(s.handleOpen311Services()))
+		r.Method(http.MethodGet, "/open311/v2/requests"+f, small.Handler(s.handleOpen311Requests()))
+		r.Method(http.MethodPost, "/open311/v2/requests"+f, small.Handler(s.handleOpen311Post()))
+	}
+	r.Method(http.MethodGet, "/open311/v2/services/{code}", small.Handler(s.handleOpen311Service()))
+	r.Method(http.MethodGet, "/open311/v2/requests/{id}", small.Handler(s.handleOpen311Request()))
+	r.Method(http.MethodGet, "/open311/v2/tokens/{token}", small.Handler(s.handleOpen311Token()))
+
+	// Residents (handlers_requests.go): concern status by control number and
+	// PIN, similar open requests nearby, "me too".
+	r.Method(http.MethodGet, "/v1/concerns/{number}", small.Handler(s.handleConcernStatus()))
+	r.Method(http.MethodPost, "/v1/concerns/{number}", small.Handler(s.handleConcernStatus()))
+	r.Method(http.MethodGet, "/v1/requests/nearby", small.Handler(s.handleNearby()))
+	r.Method(http.MethodPost, "/v1/requests/{number}/me-too", small.Handler(s.handleMeToo()))
+
+	// Staff (API keys with role and district scope).
+	staff := chi.Chain(limitBody(s.cfg.MaxBodyBytes), withTimeout(s.cfg.WriteTimeout), s.requireRole(data.RoleStaff))
+	r.Method(http.MethodGet, "/v1/requests", staff.Handler(s.handleStaffRequests()))
+	r.Method(http.MethodGet, "/v1/requests/{number}", staff.Handler(s.handleStaffRequest()))
+	for _, action := range []string{"accept", "not-accept", "assign", "reassign", "extend", "complete", "return", "close"} {
+		r.Method(http.MethodPost, "/v1/requests/{number}/"+action, staff.Handler(s.handleTransition(action)))
+	}
+	r.Method(http.MethodPost, "/v1/requests/{number}/unlink", staff.Handler(s.handleUnlink()))
+	r.Method(http.MethodPost, "/v1/requests/{number}/merge", staff.Handler(s.handleMerge()))
+
 	// Trends, reports, tiles and exports answer from the in-process analytics
 	// (analytics.go) or stream from the store (exports: their own deadline).
 	r.Method(http.MethodGet, "/v1/trends/heatmap", small.Handler(s.handleHeatmap()))

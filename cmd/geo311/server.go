@@ -23,6 +23,10 @@ type serverDeps struct {
 type server struct {
 	serverDeps
 	j *data.Jurisdiction
+	// limits are the in-memory rate limits (PIN checks, "me too").
+	limits limits
+	// pins keeps a concern's PIN for a short while for idempotent retries.
+	pins *pinCache
 }
 
 // NewServer returns geo311's HTTP API: every route is in routes.go; around
@@ -31,7 +35,7 @@ func NewServer(d serverDeps) http.Handler {
 	if d.now == nil {
 		d.now = time.Now
 	}
-	s := &server{serverDeps: d, j: d.app.j}
+	s := &server{serverDeps: d, j: d.app.j, limits: newLimits(), pins: newPinCache()}
 	r := chi.NewRouter()
 	s.addRoutes(r)
 	return withRequestID(withLogging(d.log, r))
