@@ -33,6 +33,8 @@ type DB struct {
 	w           *sql.DB // exactly one connection: every write
 	r           *sql.DB // query-only connections: every read
 	intake      *groupCommit
+	// bulkIndexMin: see ImportRequests (tests lower it).
+	bulkIndexMin int
 }
 
 // Open opens the database file at path, creating it if needed, and applies
@@ -65,7 +67,7 @@ func open(ctx context.Context, path string, cfg config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db := &DB{path: abs, busyTimeout: cfg.busyTimeout}
+	db := &DB{path: abs, busyTimeout: cfg.busyTimeout, bulkIndexMin: bulkIndexMin}
 	w := dsn(abs, false, cfg.busyTimeout)
 	if cfg.sharedPool {
 		w = strings.Replace(w, "_txlock=immediate", "_txlock=deferred", 1)
