@@ -238,7 +238,7 @@ func runDedupeEval(ctx context.Context, e *env, args []string) error {
 		m    dedupe.Metrics
 	}{{"geo311 (catalogue rules)", geo311}, {"baseline (FixMyStreet 250m)", base}} {
 		fmt.Fprintf(e.stdout, "%-28s %9s %9s %9s %9.3f %9.3f %9.3f\n", row.name,
-			prf(row.m.Pairwise.Precision, row.m.Pairwise.Pred), prf(row.m.Pairwise.Recall, row.m.Pairwise.Truth), prf(row.m.Pairwise.F1, row.m.Pairwise.Pred+row.m.Pairwise.Truth),
+			prf(row.m.Pairwise.Precision, row.m.Pairwise.Pred*row.m.Pairwise.Truth), prf(row.m.Pairwise.Recall, row.m.Pairwise.Truth), prf(row.m.Pairwise.F1, row.m.Pairwise.Pred*row.m.Pairwise.Truth),
 			row.m.Duplicate.Precision, row.m.Duplicate.Recall, row.m.Duplicate.F1)
 	}
 	fmt.Fprintf(e.stdout, "\ngeo311 pairwise:  %s\ngeo311 duplicate: %s\nbaseline pairwise:  %s\nbaseline duplicate: %s\nre-clustering took %s\n",
@@ -249,7 +249,8 @@ func runDedupeEval(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// prf prints a pairwise figure, "n/a" when it is undefined (no pairs).
+// prf prints a pairwise figure, "n/a" when it is undefined (no predicted
+// or no true pairs: legacy labels have no parents, so no true pairs).
 func prf(v float64, n int64) string {
 	if n == 0 {
 		return "n/a"
