@@ -22,13 +22,6 @@ import (
 // PIN), residents' nearby list and "me too", and staff reads and lifecycle
 // transitions scoped by the districts of their key.
 
-// dummyPINHash is checked when a concern does not exist, so a lookup costs
-// the same key derivation either way.
-var dummyPINHash = func() []byte {
-	h, _ := data.HashPIN("00000000", data.PINIterations)
-	return h
-}()
-
 // checkConcernPIN reads a concern by control number and checks its PIN:
 // rate-limited per number and per client address before anything else, in
 // constant time. A wrong PIN and an unknown number answer the same 404.
@@ -45,7 +38,7 @@ func (s *server) checkConcernPIN(ctx context.Context, r *http.Request, number, p
 	if err != nil && !errors.Is(err, data.ErrNotFound) {
 		return nil, 0, err
 	}
-	hash := dummyPINHash
+	hash := s.dummyHash()
 	if req != nil && req.Kind == data.KindCommunityConcern && len(req.PINHash) > 0 {
 		hash = req.PINHash
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -27,6 +28,8 @@ type server struct {
 	limits limits
 	// pins keeps a concern's PIN for a short while for idempotent retries.
 	pins *pinCache
+	// dummyHash is a PIN hash checked when a concern does not exist.
+	dummyHash func() []byte
 }
 
 // NewServer returns geo311's HTTP API: every route is in routes.go; around
@@ -36,6 +39,10 @@ func NewServer(d serverDeps) http.Handler {
 		d.now = time.Now
 	}
 	s := &server{serverDeps: d, j: d.app.j, limits: newLimits(), pins: newPinCache()}
+	s.dummyHash = sync.OnceValue(func() []byte {
+		h, _ := data.HashPIN("00000000", d.cfg.PINIterations)
+		return h
+	})
 	r := chi.NewRouter()
 	s.addRoutes(r)
 	return withRequestID(withLogging(d.log, r))
