@@ -1,8 +1,9 @@
 // Package postgis is geo311's PostgreSQL/PostGIS store: a pgx/v5 connection
 // pool, embedded versioned SQL migrations, boundary generations as PostGIS
-// tables (data.BoundaryStore), and the routing question of package geo
-// answered in SQL with ST_Covers on GiST-indexed geometries (Locate,
-// LocateBatch), for comparison with the Go index and for SQL users.
+// tables (data.BoundaryStore), service requests, notes, tracking numbers
+// and API keys (data.RequestStore, data.KeyStore), and the routing question
+// of package geo answered in SQL with ST_Covers on GiST-indexed geometries
+// (Locate, LocateBatch), for comparison with the Go index and for SQL users.
 //
 // # Migrations
 //
@@ -45,6 +46,97 @@
 // (generation_id, geom) with btree_gist: ST_Covers on a piece costs
 // microseconds where a whole TOASTed ward costs a detoast and a walk over
 // thousands of vertices.
+//
+// # Requests (migration 0003)
+//
+// *DB implements data.Store: data.BoundaryStore, data.RequestStore and
+// data.KeyStore. Tables:
+//
+//   - requests: one row per request, the columns of the SQLite store
+//     (number unique COLLATE "C", kind, service_code, state, a stored
+//     generated status 'open'/'closed', lon/lat float8 kept bit-exact and
+//     geom geometry(Point,4326) built from them, h3 bigint, areas jsonb,
+//     timestamps as timestamptz with NULL for the zero time, attributes and
+//     contact jsonb, pin_hash bytea, police_related, legacy,
+//     recorded_areas jsonb ...). H3 cells are uint64; they are stored as
+//     the int64 with the same bits (two's complement; valid cells have the
+//     top bit clear, so they are positive and order like the uint64).
+//     h3_r7 and h3_r8 hold the parents at resolutions 7 and 8, computed in
+//     Go at write time by the bit operation of cellToParent (no cgo on the
+//     write path; checked against h3-go in the tests), NULL when h3 is not a
+//     cell. The well-known layers of areas (beat, sector, district, ward,
+//     community_area, precinct) are also text columns, set by the store
+//     from Areas at every write (empty when absent; the first area of the layer
+//     when a request lists two); custom layers are filtered by jsonb
+//     containment on areas (GIN, jsonb_path_ops).
+//   - request_notes (id identity, number FK, at, actor, event, text,
+//     reason, internal), ordered by (number, at, id).
+//   - number_counters (prefix, n): the highest sequence given out or
+//     imported per prefix ("SR26-"), CHECK n <= data.MaxNumberSeq.
+//   - idempotency_keys (key, number, created_at) and api_keys.
+//
+// Every filter of data.RequestFilter is one parameterised SQL predicate
+// with an index behind it (TestQueryPlans checks the plans): number
+// (unique), requested_at (requested_at, number), updated_at, (service_code,
+// requested_at), (state, requested_at), (status, requested_at), the area
+// columns (partial, with requested_at), areas (GIN), geom (GiST) for BBox
+// (&& then the exact edge-inclusive lon/lat test) and Near (&& on the
+// circle's bounding box, then geo311_distance_m: the haversine on the mean
+// earth radius, the SQLite store's formula, so both stores agree), h3,
+// parent_number. ScanRequests streams the rows off the connection as fn
+// takes them (bounded memory).
+//
+// # Intake
+//
+// CreateRequest goes through a group committer: intakes waiting at the same
+// time share one transaction (at most 32, each in a savepoint so one
+// failing intake is rolled back alone) and every caller is answered after
+// its COMMIT returned (synchronous_commit on: durable). Per group, in this
+// order: the advisory locks of every intake's LockKeys, ascending
+// (pg_advisory_xact_lock); the idempotency keys, ascending (INSERT ... ON
+// CONFLICT DO NOTHING: a key that exists is a replay and returns the stored
+// request, created false; one that another process is inserting waits for
+// its commit); then per intake, sorted by number prefix: the candidates
+// (in.Candidates, read after the locks), Decide, the counter row (INSERT
+// ... ON CONFLICT (prefix) DO UPDATE SET n = n + 1), the primary's count
+// (geo311_count_duplicate: no_data_found when the primary does not exist),
+// the request, its notes, the primary's duplicate_of note. Taking locks in
+// this global order keeps groups of different processes free of
+// deadlocks; a deadlock PostgreSQL still reports is retried in the next
+// group. An intake costs two round trips (each a pipeline), its group four
+// more and one WAL flush.
+//
+// Why groups: the counter row is locked from the intake's increment to its
+// COMMIT, so one transaction per intake serialises every intake of every
+// process behind one WAL flush each (about 1.5 ms on the reference disk:
+// at most ~650/s). A rolled-back intake returns its number (gap-free
+// numbers, as the contract asks), which a SEQUENCE could not. Two
+// committers run at once, so that one group's flush overlaps the next
+// group's work up to its counter.
+//
+// # Import
+//
+// ImportRequests COPYs (binary) the rows into a temporary table and upserts
+// them with one INSERT ... ON CONFLICT (number) DO UPDATE, counting inserts
+// by xmax = 0, then raises number_counters to the highest imported
+// sequence per prefix.
+//
+// # Errors
+//
+// Unique violations are data.ErrConflict; values a column cannot hold
+// (class 22: NUL in text, bad JSON) data.ErrInvalid; connection failures,
+// shutdown and too many connections data.ErrUnavailable; a cancelled
+// context keeps context.Canceled in the chain.
+//
+// # Scale
+//
+// The requests table is not partitioned. A year of a large city (2 million
+// rows, about 2.5 GB with indexes) is well within what plain B-tree and
+// GiST indexes serve, and partitioning by month would cost the global
+// UNIQUE (number) that idempotent imports and lookups by number rely on
+// (a unique index on a partitioned table must contain the partition key).
+// Past several years of history, partition by range of requested_at with a
+// separate number -> requested_at lookup table.
 //
 // The server should run with jit=off (Open sets it per session unless the URL
 // says otherwise) and, on small machines, max_parallel_workers_per_gather=0.
