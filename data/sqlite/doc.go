@@ -29,6 +29,25 @@
 // geo311_distance_m, registered on every connection (mean earth radius
 // 6,371,008.8 m). TestQueryPlans pins the indexes the main filters use.
 //
+// ImportRequests writes differently: it suspends the side-table triggers
+// for its transaction (DROP TRIGGER, re-created from their stored SQL
+// before COMMIT, so no other connection sees them missing and a rollback
+// restores them), writes the rows in requested_at order with prepared
+// statements, then fills requests_rtree and request_areas for the new rows
+// in one set-based statement each. A batch of at least 50,000 rows that is
+// at least half the size of the table also drops the secondary indexes and
+// builds them again with CREATE INDEX, which sorts once instead of
+// inserting row by row. TestImportSideTables checks the side tables against
+// the rows; BenchmarkImport1M measures a million rows.
+//
+// # Community meetings and contacts
+//
+// meetings (per jurisdiction and community.MeetingID) keep a meeting as its
+// wall clock and zone name, rebuilt with community.ParseWall on read;
+// meeting_beats lists the beats of each group for "meetings of beat X";
+// contacts are keyed by (jurisdiction, layer, area_id, kind). *DB is a
+// community.Store.
+//
 // Tracking numbers come from request_counters (kind, year of RequestedAt in
 // UTC, highest sequence), incremented inside the intake transaction, so a
 // rolled-back intake consumes none; imports raise the counter to the
