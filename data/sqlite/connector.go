@@ -25,7 +25,15 @@ func (c *connector) Driver() driver.Driver                        { return c.drv
 // registerFuncs adds geo311_distance_m(lon1, lat1, lon2, lat2): the
 // great-circle distance in metres (haversine on the mean earth radius), the
 // exact test of a Near filter after the R*Tree's box.
+//
+// It also keeps temporary files in memory (temp_store=MEMORY): above all
+// the statement journals of the group commit's SAVEPOINTs, which SQLite
+// otherwise spills to a temporary file once an intake has touched 64 KiB of
+// pages (the R*Tree, request_areas and eight indexes get there).
 func registerFuncs(c *sqlite3.SQLiteConn) error {
+	if _, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil); err != nil {
+		return err
+	}
 	return c.RegisterFunc("geo311_distance_m", distanceM, true)
 }
 

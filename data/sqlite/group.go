@@ -30,6 +30,9 @@ type groupCommit struct {
 	// commits and intakes count transactions and the intakes they held
 	// (benchmarks report intakes per commit).
 	commits, intakes atomic.Int64
+	// stmts are the intake statements, prepared on the writer (used by the
+	// run goroutine only; closed when it ends).
+	stmts stmtCache
 }
 
 type intakeJob struct {
@@ -68,6 +71,7 @@ func (g *groupCommit) submit(ctx context.Context, in data.Intake) (*data.Request
 
 func (g *groupCommit) run() {
 	defer close(g.done)
+	defer g.stmts.close()
 	for {
 		var first *intakeJob
 		select {
@@ -109,6 +113,10 @@ func (g *groupCommit) commit(group []*intakeJob) {
 	}
 	// The statements run without the callers' contexts; see submit.
 	ctx := context.Background()
+	// Prepared before BeginTx: the writer has a single connection, which
+	// the transaction then holds. A failure only costs speed: createInTx
+	// prepares what is missing inside the transaction.
+	_ = g.stmts.prepare(ctx, g.db.w)
 	tx, err := g.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		failAll(wrap(ctx, "create request: begin", err))
@@ -126,7 +134,7 @@ func (g *groupCommit) commit(group []*intakeJob) {
 			failAll(wrap(ctx, "create request: savepoint", err))
 			return
 		}
-		r, created, err := createInTx(ctx, tx, j.in, now)
+		r, created, err := createInTx(ctx, tx, &g.stmts, j.in, now)
 		if err != nil {
 			results[i].err = fmt.Errorf("sqlite: create request: %w", err)
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO intake`); err != nil {

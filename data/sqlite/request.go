@@ -42,12 +42,20 @@ type intakeResult struct {
 
 // createInTx runs one intake inside the write transaction tx. On error the
 // caller rolls back to a savepoint taken before it.
-func createInTx(ctx context.Context, tx *sql.Tx, in data.Intake, now time.Time) (*data.Request, bool, error) {
+func createInTx(ctx context.Context, tx *sql.Tx, sc *stmtCache, in data.Intake, now time.Time) (*data.Request, bool, error) {
 	if in.IdempotencyKey != "" {
 		var num string
-		err := tx.QueryRowContext(ctx, `SELECT number FROM request_idempotency WHERE key = ?`, in.IdempotencyKey).Scan(&num)
+		row, err := sc.queryRow(ctx, tx, sqlIdempotencyFind, in.IdempotencyKey)
+		if err != nil {
+			return nil, false, err
+		}
+		err = row.Scan(&num)
 		if err == nil {
-			r, err := scanRequest(tx.QueryRowContext(ctx, selectRequest+` WHERE number = ?`, num))
+			row, err := sc.queryRow(ctx, tx, selectRequest+` WHERE number = ?`, num)
+			if err != nil {
+				return nil, false, err
+			}
+			r, err := scanRequest(row)
 			if err != nil {
 				return nil, false, fmt.Errorf("read request %s of idempotency key: %w", num, err)
 			}
@@ -74,7 +82,11 @@ func createInTx(ctx context.Context, tx *sql.Tx, in data.Intake, now time.Time) 
 	}
 	var primaryID int64
 	if link != nil {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE number = ?`, link.Primary).Scan(&primaryID)
+		row, err := sc.queryRow(ctx, tx, sqlRequestID, link.Primary)
+		if err != nil {
+			return nil, false, err
+		}
+		err = row.Scan(&primaryID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, false, data.Errorf(data.ErrConflict, "dedupe chose primary %q, which does not exist", link.Primary)
 		}
@@ -86,8 +98,11 @@ func createInTx(ctx context.Context, tx *sql.Tx, in data.Intake, now time.Time) 
 
 	year := r.RequestedAt.UTC().Year()
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO request_counters (kind, year, n) VALUES (?, ?, 1)
-    ON CONFLICT (kind, year) DO UPDATE SET n = n + 1 RETURNING n`, string(r.Kind), year).Scan(&seq); err != nil {
+	row, err := sc.queryRow(ctx, tx, sqlNextNumber, string(r.Kind), year)
+	if err != nil {
+		return nil, false, fmt.Errorf("next number: %w", err)
+	}
+	if err := row.Scan(&seq); err != nil {
 		return nil, false, fmt.Errorf("next number: %w", err)
 	}
 	if seq > data.MaxNumberSeq {
@@ -101,7 +116,7 @@ func createInTx(ctx context.Context, tx *sql.Tx, in data.Intake, now time.Time) 
 	if err != nil {
 		return nil, false, data.Invalid("request", "%v", err)
 	}
-	res, err := tx.ExecContext(ctx, insertRequest, vals...)
+	res, err := sc.exec(ctx, tx, insertRequest, vals...)
 	if err != nil {
 		return nil, false, fmt.Errorf("insert %s: %w", r.Number, err)
 	}
@@ -128,35 +143,39 @@ func createInTx(ctx context.Context, tx *sql.Tx, in data.Intake, now time.Time) 
 		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicate,
 			Text: "Duplicate of " + link.Primary, Reason: link.Reason})
 	}
-	if err := insertNotes(ctx, tx, id, notes); err != nil {
+	if err := insertNotes(ctx, tx, sc, id, notes); err != nil {
 		return nil, false, err
 	}
 	if link != nil {
-		if _, err := tx.ExecContext(ctx, `UPDATE requests SET duplicate_count = duplicate_count + 1, updated_at = ? WHERE id = ?`,
-			formatTime(now), primaryID); err != nil {
+		if _, err := sc.exec(ctx, tx, sqlCountDuplicate, formatTime(now), primaryID); err != nil {
 			return nil, false, fmt.Errorf("count duplicate on %s: %w", link.Primary, err)
 		}
-		if err := insertNotes(ctx, tx, primaryID, []data.Note{{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicateOf,
+		if err := insertNotes(ctx, tx, sc, primaryID, []data.Note{{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicateOf,
 			Text: r.Number + " joined as a duplicate", Reason: link.Reason}}); err != nil {
 			return nil, false, err
 		}
 	}
 	if in.IdempotencyKey != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO request_idempotency (key, number, created_at) VALUES (?, ?, ?)`,
-			in.IdempotencyKey, r.Number, formatTime(now)); err != nil {
+		if _, err := sc.exec(ctx, tx, sqlIdempotencyPut, in.IdempotencyKey, r.Number, formatTime(now)); err != nil {
 			return nil, false, fmt.Errorf("record idempotency key: %w", err)
 		}
 	}
 	return r, true, nil
 }
 
-func insertNotes(ctx context.Context, tx *sql.Tx, requestID int64, notes []data.Note) error {
+func insertNotes(ctx context.Context, tx *sql.Tx, sc *stmtCache, requestID int64, notes []data.Note) error {
+	if len(notes) == 0 {
+		return nil
+	}
+	s, err := sc.stmt(ctx, tx, sqlInsertNote)
+	if err != nil {
+		return fmt.Errorf("insert note: %w", err)
+	}
 	for _, n := range notes {
 		if !storableTime(n.At) {
 			return data.Invalid("notes", "note time %s is out of range", n.At)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO request_notes (request_id, at, actor, event, text, reason, internal)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`, requestID, formatTime(n.At), n.Actor, string(n.Event), n.Text, n.Reason, boolInt(n.Internal)); err != nil {
+		if _, err := s.ExecContext(ctx, requestID, formatTime(n.At), n.Actor, string(n.Event), n.Text, n.Reason, boolInt(n.Internal)); err != nil {
 			return fmt.Errorf("insert note: %w", err)
 		}
 	}
@@ -293,7 +312,7 @@ func (db *DB) UpdateRequest(ctx context.Context, number string, fn func(r *data.
 			notes[i].At = now
 		}
 	}
-	if err := insertNotes(ctx, tx, id, notes); err != nil {
+	if err := insertNotes(ctx, tx, nil, id, notes); err != nil {
 		return nil, wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
