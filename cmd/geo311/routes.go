@@ -66,6 +66,11 @@ func (s *server) addRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/tiles/{file}", small.Handler(s.handleTileJSON()))
 	r.Method(http.MethodGet, "/v1/export/{file}", s.handleExport())
 
+	// The web page (web.go): index at /, embedded assets and settings under /web/.
+	web := s.handleWeb()
+	r.Method(http.MethodGet, "/", web)
+	r.Method(http.MethodGet, "/web/*", web)
+
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, data.Errorf(data.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
