@@ -116,8 +116,8 @@ export function setRequestFilter(map, params) {
 }
 
 // showChronic draws the chronic layer for a district (or removes it).
-export function showChronic(map, params) {
-  for (const id of ['chronic-fill', 'chronic-line']) if (map.getLayer(id)) map.removeLayer(id);
+export function showChronic(map, params, district) {
+  for (const id of ['chronic-fill', 'chronic-line', 'district-focus']) if (map.getLayer(id)) map.removeLayer(id);
   if (map.getSource('chronic')) map.removeSource('chronic');
   if (!params) return;
   map.addSource('chronic', { type: 'vector', tiles: [tileURL('chronic', params)], maxzoom: 16 });
@@ -128,6 +128,10 @@ export function showChronic(map, params) {
   color.push('#6b7280');
   const before = map.getLayer('request-hex') ? 'request-hex' : undefined;
   map.addLayer({ id: 'chronic-fill', type: 'fill', source: 'chronic', 'source-layer': 'chronic', paint: { 'fill-pattern': pattern, 'fill-opacity': 0.9 } }, before);
+  if (district) {
+    map.addLayer({ id: 'district-focus', type: 'line', source: 'districts', 'source-layer': 'boundaries', filter: ['==', ['get', 'id'], district],
+      paint: { 'line-color': '#111827', 'line-width': 4 } });
+  }
   map.addLayer({ id: 'chronic-line', type: 'line', source: 'chronic', 'source-layer': 'chronic', paint: { 'line-color': color, 'line-width': 1.5 } }, before);
 }
 

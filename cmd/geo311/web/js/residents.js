@@ -300,6 +300,7 @@ export function initResidents(ctx) {
     const pin = $('l-pin').value.trim();
     const out = $('l-result');
     if (!number) { show(out, errorBox('Give a tracking number.')); return; }
+    show(out, h('p', {}, 'Looking up…'));
     let node;
     if (number.startsWith('CC')) {
       if (!pin) { node = errorBox('A community concern needs the PIN you were given when it was filed.'); }

@@ -83,12 +83,12 @@ export function initSergeants(ctx) {
     if (!r.ok) { show($('s-chronic'), errorBox(r.message)); return; }
     const cells = (r.body.cells || []).filter(c => c.category && c.category !== 'no_pattern');
     const present = new Set(cells.map(c => c.category));
-    showChronic(ctx.map, p);
+    showChronic(ctx.map, p, district);
     show($('map-legend'), chronicLegend(present));
     const counts = {};
     for (const c of cells) counts[c.category] = (counts[c.category] || 0) + 1;
     show($('s-chronic'), cells.length
-      ? h('table', { id: 's-chronic-table' }, h('caption', {}, `Cells by category, ${r.body.weeks} weeks`),
+      ? h('table', { id: 's-chronic-table' }, h('caption', {}, `Cells by category, last ${Array.isArray(r.body.weeks) ? r.body.weeks.length : r.body.weeks} weeks`),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Category'), h('th', { scope: 'col' }, 'Cells'))),
         h('tbody', {}, CHRONIC.filter(([c]) => counts[c]).map(([c, color, kind, label]) =>
           h('tr', {}, h('td', {}, swatch(color, kind), ' ', label), h('td', {}, String(counts[c]))))))
@@ -171,7 +171,7 @@ export function initSergeants(ctx) {
     enter() {
       setRequestsVisible(ctx.map, false);
       show($('map-legend'), chronicLegend(null));
-      if (shown) showChronic(ctx.map, new URLSearchParams({ district: shown }));
+      if (shown) showChronic(ctx.map, new URLSearchParams({ district: shown }), shown);
     },
     leave() { showChronic(ctx.map, null); setRequestsVisible(ctx.map, true); },
   };

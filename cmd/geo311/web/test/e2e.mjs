@@ -182,15 +182,25 @@ try {
     return `${filed} at ${center.map(v => v.toFixed(4))}, after ${similar} similar requests were offered`;
   });
 
-  await check('"me too" on a similar request', async () => {
+  await check('"me too" on a similar request (place picked with the keyboard)', async () => {
+    // Go to the request filed by the Go test, pick the map centre with Enter.
+    await page.fill('#near-point', `${env.REQUEST_LAT}, ${env.REQUEST_LON}`);
+    await page.click('#near-form button[type=submit]');
     await page.selectOption('#r-type', 'SGA');
+    await page.click('#r-pick');
+    assert(await page.evaluate(() => document.activeElement === window.geo311.map.getCanvas()), 'the map did not take the focus for picking');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(lat => Math.abs(Number(document.getElementById('r-lat').value) - lat) < 1e-4, Number(env.REQUEST_LAT));
     await page.click('#r-check');
     await page.locator('#r-submit').waitFor();
-    const btn = page.locator('#r-similar-list button').first();
-    assert(await btn.count() === 1, 'no similar request offered next to a request of the same type filed at the same place');
-    await btn.click();
+    const items = await page.locator('#r-similar-list li').allInnerTexts();
+    assert(items.some(t => t.includes(env.REQUEST_NUMBER)), `similar requests do not offer ${env.REQUEST_NUMBER}: ${JSON.stringify(items)}`);
+    await shot('residents-me-too');
+    await page.locator('#r-similar-list button', { hasText: env.REQUEST_NUMBER }).first().click();
     await page.locator('#r-result .ok').waitFor();
-    return (await page.locator('#r-result').innerText()).trim();
+    const text = (await page.locator('#r-result').innerText()).trim();
+    assert(text.includes(env.REQUEST_NUMBER), text);
+    return text;
   });
 
   await check('status lookup by tracking number', async () => {
@@ -199,7 +209,7 @@ try {
     await page.fill('#l-number', number);
     await page.fill('#l-pin', '');
     await page.click('#lookup-form button[type=submit]');
-    await page.locator('#l-found').waitFor();
+    await page.locator('#l-found', { hasText: number }).waitFor();
     const text = await page.locator('#l-result').innerText();
     assert(text.includes(number), `lookup of ${number} shows ${text}`);
     return `${number}${filed ? ' (filed through the page)' : ' (filed by the Go test: filing through the page failed)'}: ${text.replace(/\s+/g, ' ').slice(0, 80)}`;
@@ -209,7 +219,7 @@ try {
     await page.fill('#l-number', env.CONCERN_NUMBER);
     await page.fill('#l-pin', env.CONCERN_PIN);
     await page.click('#lookup-form button[type=submit]');
-    await page.locator('#l-found').waitFor();
+    await page.locator('#l-found', { hasText: env.CONCERN_NUMBER }).waitFor();
     const text = await page.locator('#l-result').innerText();
     assert(text.includes(env.CONCERN_NUMBER) && /open/i.test(text), `with PIN: ${text}`);
     await shot('residents-concern');
