@@ -242,7 +242,7 @@ func TestWebBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"GEO311_URL="+ts.URL, "ARTIFACTS="+artifacts, "CHROMIUM="+chromium,
 		"REQUEST_NUMBER="+sr["service_request_id"].(string), fmt.Sprintf("REQUEST_LAT=%v", lat), fmt.Sprintf("REQUEST_LON=%v", lon),
-		"CONCERN_NUMBER="+cc["service_request_id"].(string), "CONCERN_PIN="+fmt.Sprint(cc["pin"]),
+		"INTAKE_KEY="+intake, "CONCERN_NUMBER="+cc["service_request_id"].(string), "CONCERN_PIN="+fmt.Sprint(cc["pin"]),
 		"STAFF_KEY="+staff, "STAFF_DISTRICT="+district)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
