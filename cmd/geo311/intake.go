@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -137,8 +138,10 @@ func (s *server) intake(ctx context.Context, in intakeInput) (*intakeResult, err
 		if window <= 0 {
 			window = dedupe.DefaultWindowDays
 		}
+		// The cells select (indexed); the group's codes are kept in Decide,
+		// so that a store's planner never prefers a scan of the type's
+		// whole window over the handful of rows in the cells.
 		it.Candidates = data.RequestFilter{
-			ServiceCodes: codes,
 			Cells:        cells,
 			From:         now.Add(-time.Duration(window) * data.Day),
 			To:           now.Add(time.Nanosecond),
@@ -147,6 +150,7 @@ func (s *server) intake(ctx context.Context, in intakeInput) (*intakeResult, err
 			it.Candidates.Status = "open"
 		}
 		it.Decide = func(cands []*data.Request) (*data.DuplicateLink, error) {
+			cands = slices.DeleteFunc(cands, func(c *data.Request) bool { return !slices.Contains(codes, c.ServiceCode) })
 			d := dedupe.Decide(r, rule, cands, now)
 			if !d.Duplicate {
 				return nil, nil
