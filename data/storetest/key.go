@@ -110,7 +110,7 @@ func testKeyCreateAndRead(t *testing.T, s data.Store) {
 		testKey("k_00000000000000A0", data.RoleAdmin),
 	}
 	// A real key from data.NewAPIKey too.
-	real, _, err := data.NewAPIKey("sergeant 12", data.RoleStaff, []string{"012"}, time.Now())
+	real, _, err := data.NewAPIKey("sergeant 12", data.RoleStaff, []string{"012"}, time.Now().Truncate(time.Microsecond)) // stores keep microseconds
 	if err != nil {
 		t.Fatal(err)
 	}
