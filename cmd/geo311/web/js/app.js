@@ -52,7 +52,7 @@ async function main() {
     if (current.enter) current.enter();
     window.geo311.view = view;
   }
-  window.addEventListener('hashchange', () => { route(); document.getElementById('panel').focus(); });
+  window.addEventListener('hashchange', () => { document.getElementById('live').textContent = ''; route(); document.getElementById('panel').focus(); });
   route();
   window.geo311.ready = true;
 }

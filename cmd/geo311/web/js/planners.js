@@ -1,6 +1,7 @@
 // Planners: an export form that builds a download link to
 // /v1/export/requests.{format} with the chosen filters.
-import { h, isoDay } from './api.js';
+import { h, isoDay, show } from './api.js';
+import { requestsLegend } from './residents.js';
 
 const $ = id => document.getElementById(id);
 
@@ -39,7 +40,8 @@ export function initPlanners(ctx) {
   form.addEventListener('submit', e => { e.preventDefault(); $('e-link').click(); });
   update();
   return {
-    enter() { /* the map keeps the residents' layers as context */ },
+    // The map keeps the residents' request layers as context.
+    enter() { show($('map-legend'), requestsLegend()); },
     leave() {},
   };
 }

@@ -300,6 +300,8 @@ try {
     return `chronic cells drawn: ${r.cells}; chart bars: ${r.chart}`;
   });
   await shot('sergeants');
+  await page.locator('#s-overdue').screenshot({ path: join(artifacts, 'sergeants-overdue.png') });
+  await page.locator('#s-report').screenshot({ path: join(artifacts, 'sergeants-report.png') });
 
   // Planners.
   await check('planners export link downloads', async () => {
