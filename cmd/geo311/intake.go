@@ -142,9 +142,9 @@ func (s *server) intake(ctx context.Context, in intakeInput) (*intakeResult, err
 		// so that a store's planner never prefers a scan of the type's
 		// whole window over the handful of rows in the cells.
 		it.Candidates = data.RequestFilter{
-			Cells:        cells,
-			From:         now.Add(-time.Duration(window) * data.Day),
-			To:           now.Add(time.Nanosecond),
+			Cells: cells,
+			From:  now.Add(-time.Duration(window) * data.Day),
+			To:    now.Add(time.Nanosecond),
 		}
 		if rule.IncludeClosedDays <= 0 {
 			it.Candidates.Status = "open"
