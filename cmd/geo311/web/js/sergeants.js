@@ -45,7 +45,7 @@ export function barChart(rows, series, title) {
   svg.append(el('desc', { id: 'chart-desc' }, rows.map(r => `${r.area}: ` + series.map(s => `${s.label} ${r[s.key] || 0}`).join(', ')).join('; ')));
   rows.forEach((r, i) => {
     const y0 = i * groupH;
-    svg.append(el('text', { x: 0, y: y0 + groupH / 2 + 2 }, r.area));
+    svg.append(el('text', { x: 2, y: y0 + groupH / 2 + 2 }, r.area));
     series.forEach((s, j) => {
       const v = r[s.key] || 0, w = (v / max) * plotW, y = y0 + j * barH;
       const rect = el('rect', { x: labelW, y, width: Math.max(w, 0.5), height: barH - 1, fill: s.color });
@@ -146,11 +146,11 @@ export function initSergeants(ctx) {
         { key: 'closed', label: 'closed', short: 'C', color: '#1d4ed8' },
         { key: 'overdue_at_end', label: 'overdue', short: 'O', color: '#b91c1c', dash: true },
       ], `Requests by beat, ${r.body.period?.label || quarter}`) : null,
-      h('table', { id: 's-report-table' }, h('caption', {}, 'By beat'),
+      h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Status report table (scrolls sideways)' }, h('table', { id: 's-report-table' }, h('caption', {}, 'By beat'),
         h('thead', {}, h('tr', {}, ['Beat', 'Received', 'Closed', 'Overdue', 'In SLA', 'Median d', 'P90 d', 'Ext.', '>3 reassigned'].map(t => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, [...beats, total].filter(x => x.layer).map(x => h('tr', {},
           h('th', { scope: 'row' }, x.layer === 'district' ? `District ${x.area}` : x.area),
-          ...[x.received, x.closed, x.overdue_at_end, pct(x.closed_within_sla_pct), days(x.median_days_to_close), days(x.p90_days_to_close), x.extensions, x.concerns_reassigned_over_3].map(v => h('td', {}, String(v ?? 0))))))),
+          ...[x.received, x.closed, x.overdue_at_end, pct(x.closed_within_sla_pct), days(x.median_days_to_close), days(x.p90_days_to_close), x.extensions, x.concerns_reassigned_over_3].map(v => h('td', {}, String(v ?? 0)))))))),
       h('p', {}, h('a', { href: csv, download: '' }, 'Download the report as CSV')));
   }
 
