@@ -45,6 +45,8 @@ func (s *server) addRoutes(r chi.Router) {
 	r.Method(http.MethodPost, "/v1/concerns/{number}", small.Handler(s.handleConcernStatus()))
 	r.Method(http.MethodGet, "/v1/requests/nearby", small.Handler(s.handleNearby()))
 	r.Method(http.MethodPost, "/v1/requests/{number}/me-too", small.Handler(s.handleMeToo()))
+	// "Where am I" (handlers_whereami.go): areas, beat meetings, contacts.
+	r.Method(http.MethodGet, "/v1/whereami", small.Handler(s.handleWhereami()))
 
 	// Staff (API keys with role and district scope).
 	staff := chi.Chain(limitBody(s.cfg.MaxBodyBytes), withTimeout(s.cfg.WriteTimeout), s.requireRole(data.RoleStaff))

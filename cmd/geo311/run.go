@@ -37,6 +37,8 @@ func commands() []command {
 		genCommand(),
 		exportCommand(),
 		dedupeCommand(),
+		meetingsCommand(),
+		contactsCommand(),
 	}
 }
 

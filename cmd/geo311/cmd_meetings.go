@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/community"
+	"github.com/geo311/geo311/geo"
+)
+
+func meetingsCommand() command {
+	return command{name: "meetings", summary: "load CAPS beat community meeting schedules from CSV", run: runMeetings}
+}
+
+// communityStore returns the store's meetings and contacts side, or
+// ErrUnavailable when the configured store does not keep them.
+func (a *app) communityStore() (community.Store, error) {
+	var st any = a.store
+	cs, ok := st.(community.Store)
+	if !ok {
+		return nil, data.Errorf(data.ErrUnavailable, "this store does not keep meetings yet: meetings and contacts are kept by the SQLite store (unset --database-url)")
+	}
+	return cs, nil
+}
+
+// runMeetings: meetings load [--allow-errors] FILE.csv.
+//
+// The file is the jurisdiction's whole schedule: meetings stored before and
+// not in the file are deleted, so a corrected file loaded again updates the
+// schedule in place and loading the same file twice changes nothing. A file
+// with bad rows stores nothing unless --allow-errors is given; then its good
+// rows become the schedule (the bad rows' meetings are not kept).
+func runMeetings(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "meetings", "meetings load [--allow-errors] FILE.csv\n\n"+
+		"Columns: beat (id or group \"0111;0112\"), date (YYYY-MM-DD), time (18:30 or 6:30 PM, local),\n"+
+		"location_name and/or address; optional duration_minutes, lat, lon, notes.\n"+
+		"The file replaces the jurisdiction's whole schedule.")
+	var allowErrors bool
+	cfg, pos, err := loadConfig(e, fs, args, func(c *Config) {
+		c.storeFlags(fs)
+		fs.BoolVar(&allowErrors, "allow-errors", false, "store the good rows of a file with bad rows (they become the whole schedule) instead of storing nothing")
+	})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || pos[0] != "load" {
+		return usagef("meetings: usage: geo311 meetings load [--allow-errors] FILE.csv")
+	}
+	name := pos[1]
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	log := newLogger(cfg, e.stderr)
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cs, err := a.communityStore()
+	if err != nil {
+		return err
+	}
+	ms, rowErrs, err := community.ReadMeetings(f, a.j)
+	if err != nil {
+		return fmt.Errorf("meetings %s: %w", name, err)
+	}
+	printRowErrors(e.stderr, name, rowErrs)
+	ix, err := a.loadIndex(ctx, e.stderr)
+	if err != nil {
+		return err
+	}
+	warnings := 0
+	if ix != nil {
+		warnings = warnMeetingBeats(e.stderr, name, ix, ms)
+	}
+	if err := checkRowErrors(name, "meetings", rowErrs, allowErrors); err != nil {
+		return err
+	}
+	ins, upd, del, err := cs.ReplaceMeetings(ctx, a.j.ID, ms)
+	if err != nil {
+		return fmt.Errorf("store meetings: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "meetings %s: %d read, %d inserted, %d updated, %d deleted, %d row errors, %d warnings\n",
+		name, len(ms), ins, upd, del, len(rowErrs), warnings)
+	return nil
+}
+
+// printRowErrors writes one line per bad row, "FILE:LINE: column: message",
+// the first maxPrintedRowErrors of them, then how many more there were.
+func printRowErrors(w io.Writer, name string, errs []community.RowError) {
+	for i, re := range errs {
+		if i == maxPrintedRowErrors {
+			fmt.Fprintf(w, "%s: ... and %d more row errors\n", name, len(errs)-i)
+			break
+		}
+		msg := re.Err.Error()
+		var de *data.Error
+		if errors.As(re.Err, &de) {
+			msg = de.Error()
+		}
+		if re.Column != "" && !strings.HasPrefix(msg, re.Column+":") {
+			msg = re.Column + ": " + msg
+		}
+		fmt.Fprintf(w, "%s:%d: %s\n", name, re.Line, msg)
+	}
+}
+
+// checkRowErrors is the error a load ends with when a file has bad rows
+// and --allow-errors was not given.
+func checkRowErrors(name, what string, errs []community.RowError, allow bool) error {
+	if len(errs) == 0 || allow {
+		return nil
+	}
+	return fmt.Errorf("%s: %d row errors: no %s stored (fix the rows, or store the good rows with --allow-errors)", name, len(errs), what)
+}
+
+// loadIndex builds the routing index of the active generations to check
+// loaded area ids against; nil (after a warning) when none is active.
+func (a *app) loadIndex(ctx context.Context, stderr io.Writer) (*geo.Index, error) {
+	rt, err := a.buildRouter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(rt.Index().Generations()) == 0 {
+		fmt.Fprintf(stderr, "warning: no boundaries are active for %s: area ids are not checked\n", a.j.ID)
+		return nil, nil
+	}
+	return rt.Index(), nil
+}
+
+// warnMeetingBeats warns about each beat of a meeting that is not an area
+// of the beat generation in force on the meeting's date; it returns how
+// many warnings it wrote.
+func warnMeetingBeats(w io.Writer, name string, ix *geo.Index, ms []community.Meeting) int {
+	n := 0
+	for _, m := range ms {
+		for _, b := range m.Beats {
+			if _, _, ok := ix.Area(data.LayerBeat, b, m.Start); !ok {
+				fmt.Fprintf(w, "%s: warning: meeting %s of beat %s: beat %s is not in the active beat generation in force on %s\n",
+					name, m.Wall(), strings.Join(m.Beats, ";"), b, m.Start.Format(time.DateOnly))
+				n++
+			}
+		}
+	}
+	return n
+}
