@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/geo311/geo311/data"
@@ -228,12 +230,31 @@ func (e errStop) Unwrap() error { return e.err }
 
 // ScanRequests streams the requests matching f to fn, in order, from one
 // read snapshot, one row at a time.
+//
+// It runs on a reader connection taken from the pool and reads the
+// driver's rows directly (see scanRows): one deferred read transaction
+// (BEGIN ... ROLLBACK), so every row comes from the snapshot of its first
+// read while the writer goes on (WAL). While the scan lasts, its snapshot
+// pins the WAL: checkpoints can copy frames only up to the snapshot's end
+// mark and the WAL cannot restart from the beginning, so it grows by
+// whatever is written meanwhile, and is checkpointed and reused once the
+// scan ends. A scan whose fn is slow (a client downloading an export)
+// therefore costs WAL size, never blocks a writer.
 func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*data.Request) error) error {
 	if err := validateFilter(&f); err != nil {
 		return fmt.Errorf("sqlite: scan requests: %w", err)
 	}
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		return queryRequests(ctx, tx, &f, func(r *data.Request) error {
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		return wrap(ctx, "scan requests", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driverConn)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot run a raw scan", dc)
+		}
+		return scanRows(ctx, c, &f, func(r *data.Request) error {
 			if err := fn(r); err != nil {
 				return errStop{err}
 			}
@@ -248,6 +269,67 @@ func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*d
 		return wrap(ctx, "scan requests", err)
 	}
 	return nil
+}
+
+// driverConn is what scanRows needs of a driver connection
+// (*sqlite3.SQLiteConn).
+type driverConn interface {
+	driver.ConnBeginTx
+	driver.QueryerContext
+}
+
+// scanRows runs the query of f on the driver connection c inside one
+// read transaction and calls fn for each row. Reading the driver's rows
+// directly skips database/sql's per-row locking and per-column conversion;
+// decodeRequest converts each value once. If the transaction cannot be
+// ended, the connection is reported bad, so the pool discards it instead of
+// reusing a connection stuck in a transaction.
+func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(*data.Request) error) (err error) {
+	tx, err := c.BeginTx(ctx, driver.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := tx.Rollback(); rerr != nil && err == nil {
+			err = errors.Join(rerr, driver.ErrBadConn)
+		}
+	}()
+	w, args := where(f)
+	ol, oargs := orderLimit(f)
+	args = append(args, oargs...)
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if err != nil {
+			return err
+		}
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	rows, err := c.QueryContext(ctx, selectColumns+from(f)+w+ol, named)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if n := len(rows.Columns()); n != len(requestColumns) {
+		return fmt.Errorf("scan: %d columns, want %d", n, len(requestColumns))
+	}
+	dest := make([]driver.Value, len(requestColumns))
+	for {
+		if err := rows.Next(dest); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return err
+		}
+		r, err := decodeRequest(dest)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
 }
 
 // queryRequests runs the query of f on tx (a read snapshot, or the write

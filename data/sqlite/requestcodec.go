@@ -1,7 +1,7 @@
 package sqlite
 
 import (
-	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -128,68 +128,20 @@ func encodeRequest(r *data.Request) ([]any, error) {
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// scanRequest reads one row of selectRequest.
+// scanRequest reads one row of selectRequest through database/sql (a
+// single request, an intake's candidates); full scans read the driver's
+// rows directly (see scanRows). Both decode with decodeRequest.
 func scanRequest(sc scanner) (*data.Request, error) {
-	var (
-		r                                   data.Request
-		kind, state, origin                 string
-		closed, dup, police, legacy         int
-		h3                                  int64
-		areas, attrs, contact, recorded     string
-		requested, updated                  string
-		accepted, assigned, completed, clsd sql.NullString
-		pin                                 []byte
-	)
-	err := sc.Scan(&r.Number, &r.Jurisdiction, &kind, &r.ServiceCode, &r.ServiceName, &state, &closed,
-		&r.Description, &r.Lon, &r.Lat, &r.Address, &r.AddressID, &r.ZIP, &h3, &areas,
-		&r.Department, &r.Unit, &r.AssignedTo, &origin,
-		&requested, &updated, &accepted, &assigned, &completed, &clsd,
-		&r.SLADays, &r.ExtensionDays, &r.Extensions, &r.Reassignments,
-		&dup, &r.ParentNumber, &r.DuplicateCount, &r.MeToo,
-		&r.MediaURL, &attrs, &contact, &pin, &police, &legacy, &recorded, &r.Disposition)
-	if err != nil {
+	vals, ptrs := make([]any, len(requestColumns)), make([]any, len(requestColumns))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := sc.Scan(ptrs...); err != nil {
 		return nil, err
 	}
-	r.Kind, r.State, r.Origin, r.H3 = data.Kind(kind), data.State(state), data.Origin(origin), uint64(h3)
-	r.Duplicate, r.PoliceRelated, r.Legacy = dup == 1, police == 1, legacy == 1
-	if len(pin) > 0 {
-		r.PINHash = pin // database/sql copies []byte destinations
+	dv := make([]driver.Value, len(requestColumns))
+	for i := range dv {
+		dv[i] = vals[i]
 	}
-	if r.RequestedAt, err = parseTime(requested); err != nil {
-		return nil, err
-	}
-	if r.UpdatedAt, err = parseTime(updated); err != nil {
-		return nil, err
-	}
-	for _, p := range []struct {
-		s  sql.NullString
-		to *time.Time
-	}{{accepted, &r.AcceptedAt}, {assigned, &r.AssignedAt}, {completed, &r.CompletedAt}, {clsd, &r.ClosedAt}} {
-		if p.s.Valid {
-			if *p.to, err = parseTime(p.s.String); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if areas != "[]" {
-		if err := json.Unmarshal([]byte(areas), &r.Areas); err != nil {
-			return nil, fmt.Errorf("request %s: areas: %w", r.Number, err)
-		}
-	}
-	if recorded != "[]" {
-		if err := json.Unmarshal([]byte(recorded), &r.RecordedAreas); err != nil {
-			return nil, fmt.Errorf("request %s: recorded areas: %w", r.Number, err)
-		}
-	}
-	if attrs != "{}" {
-		if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
-			return nil, fmt.Errorf("request %s: attributes: %w", r.Number, err)
-		}
-	}
-	if contact != "{}" {
-		if err := json.Unmarshal([]byte(contact), &r.Contact); err != nil {
-			return nil, fmt.Errorf("request %s: contact: %w", r.Number, err)
-		}
-	}
-	return &r, nil
+	return decodeRequest(dv)
 }
