@@ -97,13 +97,18 @@ export function initResidents(ctx) {
   async function whereIs(lat, lon) {
     const out = $('where');
     show(out, h('p', {}, 'Looking up…'));
-    const r = await api('/v1/route', { method: 'POST', json: { lat, lon } });
+    // GET /v1/whereami (areas, beat meetings, contacts) where the server
+    // has it; POST /v1/route (areas only) otherwise.
+    let r = await api('/v1/whereami?' + new URLSearchParams({ lat, lon, format: 'json' }));
+    let card = r.ok && r.body && Array.isArray(r.body.areas);
+    if (!card && (r.status === 404 || r.status === 405)) r = await api('/v1/route', { method: 'POST', json: { lat, lon } });
     if (!r.ok) { show(out, errorBox(r.message)); announce(r.message); return; }
     const names = { beat: 'Police beat', sector: 'Police sector', district: 'Police district', ward: 'Ward', community_area: 'Community area', precinct: 'Police precinct' };
     const areas = r.body.areas || [];
     const pairs = [['Point', `${lat.toFixed(5)}, ${lon.toFixed(5)}`]];
     for (const a of areas) pairs.push([names[a.layer] || a.layer, a.name ? `${a.id} (${a.name})` : a.id]);
-    show(out, kv(pairs));
+    show(out, kv(pairs), card ? h('p', {}, h('a', { href: '/v1/whereami?' + new URLSearchParams({ lat, lon, format: 'html' }), target: '_blank', rel: 'noopener' },
+      'Beat meetings and contacts for this place (printable card)')) : null);
     const get = l => areas.find(a => a.layer === l)?.id;
     announce(`This point is in beat ${get('beat') || 'none'}, district ${get('district') || 'none'}, ward ${get('ward') || 'none'}.`);
   }
