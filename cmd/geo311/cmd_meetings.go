@@ -11,6 +11,8 @@ import (
 
 	"github.com/geo311/geo311/data"
 	"github.com/geo311/geo311/data/community"
+	"github.com/geo311/geo311/data/postgis"
+	"github.com/geo311/geo311/data/sqlite"
 	"github.com/geo311/geo311/geo"
 )
 
@@ -18,13 +20,19 @@ func meetingsCommand() command {
 	return command{name: "meetings", summary: "load CAPS beat community meeting schedules from CSV", run: runMeetings}
 }
 
+// Both stores keep meetings and contacts.
+var (
+	_ community.Store = (*sqlite.DB)(nil)
+	_ community.Store = (*postgis.DB)(nil)
+)
+
 // communityStore returns the store's meetings and contacts side, or
-// ErrUnavailable when the configured store does not keep them.
+// ErrUnavailable for a store (data.Store) that does not keep them.
 func (a *app) communityStore() (community.Store, error) {
 	var st any = a.store
 	cs, ok := st.(community.Store)
 	if !ok {
-		return nil, data.Errorf(data.ErrUnavailable, "this store does not keep meetings yet: meetings and contacts are kept by the SQLite store (unset --database-url)")
+		return nil, data.Errorf(data.ErrUnavailable, "this store does not keep meetings and contacts")
 	}
 	return cs, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/geo311/geo311/data"
 	"github.com/geo311/geo311/data/community"
+	"github.com/geo311/geo311/data/postgis/pgtest"
 	"github.com/geo311/geo311/geo"
 )
 
@@ -88,9 +90,38 @@ func nextDSTChange(t *testing.T, now time.Time, loc *time.Location) time.Time {
 }
 
 func TestWhereamiMeetingsContactsE2E(t *testing.T) {
+	testWhereamiE2E(t, nil)
+}
+
+// TestWhereamiPostGIS runs the same loads and answers on the PostGIS store.
+func TestWhereamiPostGIS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster")
+	}
+	ctx := context.Background()
+	c, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Logf("pgtest.Start: %v", err)
+		pgtest.Need(t, nil)
+	}
+	t.Cleanup(func() { c.Stop() })
+	u, err := c.NewDatabase(ctx, "geo311_whereami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testWhereamiE2E(t, map[string]string{"GEO311_DATABASE_URL": u})
+}
+
+// testWhereamiE2E loads meetings and contacts through the CLI for demo
+// beats and asks /v1/whereami about points in them; extra selects the
+// store (SQLite by default).
+func testWhereamiE2E(t *testing.T, extra map[string]string) {
 	dir := t.TempDir()
 	vars := map[string]string{"GEO311_DATABASE": filepath.Join(dir, "geo311.db"), "GEO311_LOG_LEVEL": "warn",
 		"GEO311_ADMIN_KEY": adminKey, "GEO311_PIN_ITERATIONS": "1000", "GEO311_RELOAD_INTERVAL": "0"}
+	for k, v := range extra {
+		vars[k] = v
+	}
 	loc, err := time.LoadLocation("America/Chicago")
 	if err != nil {
 		t.Fatal(err)
