@@ -2,11 +2,13 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/geo311/geo311/data"
 )
@@ -55,41 +57,57 @@ func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted,
 		return 0, 0, wrap(ctx, op, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_requests ON COMMIT DROP AS
-		SELECT `+strings.Join(writeColumns, ", ")+` FROM requests WITH NO DATA`); err != nil {
-		return 0, 0, wrap(ctx, op+": temporary table", err)
+	// The numbers already stored (one probe of the unique index each) take
+	// the upsert path; the others are copied straight into requests.
+	numbers := make([]string, 0, len(last))
+	for n := range last {
+		numbers = append(numbers, n)
 	}
-	i := 0
-	var encErr error
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		for ; i < len(rs); i++ {
-			if last[rs[i].Number] != i {
-				continue
-			}
-			vals, err := encodeRequest(rs[i])
-			if err != nil {
-				encErr = data.Invalid("request", "%s: %v", rs[i].Number, err)
-				return nil, encErr
-			}
-			i++
-			return vals, nil
+	exists := make(map[string]bool)
+	rows, err := tx.Query(ctx, `SELECT number FROM requests WHERE number = ANY($1::text[])`, numbers)
+	if err != nil {
+		return 0, 0, wrap(ctx, op+": find stored numbers", err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return 0, 0, wrap(ctx, op+": find stored numbers", err)
 		}
-		return nil, nil
-	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_requests"}, writeColumns, src); err != nil {
-		if encErr != nil {
-			return 0, 0, fmt.Errorf("postgis: %s: %w", op, encErr)
-		}
-		return 0, 0, wrap(ctx, op+": copy", err)
+		exists[n] = true
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, wrap(ctx, op+": find stored numbers", err)
 	}
 	var ins, upd int64
-	if err := tx.QueryRow(ctx, `WITH u AS (
-		INSERT INTO requests (`+strings.Join(writeColumns, ", ")+`)
-		SELECT `+strings.Join(writeColumns, ", ")+` FROM import_requests
-		ON CONFLICT (number) DO UPDATE SET `+upsertSet+`
-		RETURNING xmax = 0 AS fresh)
-		SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM u`).Scan(&ins, &upd); err != nil {
-		return 0, 0, wrap(ctx, op+": upsert", err)
+	fresh := func(i int) bool { return last[rs[i].Number] == i && !exists[rs[i].Number] }
+	stored := func(i int) bool { return last[rs[i].Number] == i && exists[rs[i].Number] }
+	if len(exists) < len(last) {
+		// A number another transaction inserts meanwhile makes the COPY
+		// fail with a unique violation: roll it back and upsert every row.
+		if _, err := tx.Exec(ctx, "SAVEPOINT import_copy"); err != nil {
+			return 0, 0, wrap(ctx, op, err)
+		}
+		n, err := copyRequests(ctx, tx, "requests", rs, fresh)
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			ins = n
+		case errors.As(err, &pgErr) && pgErr.Code == "23505":
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_copy"); err != nil {
+				return 0, 0, wrap(ctx, op, err)
+			}
+			stored = func(i int) bool { return last[rs[i].Number] == i }
+		default:
+			return 0, 0, wrapImport(ctx, op+": copy", err)
+		}
+	}
+	if ins < int64(len(last)) {
+		i, u, err := upsertRequests(ctx, tx, rs, stored)
+		if err != nil {
+			return 0, 0, wrapImport(ctx, op, err)
+		}
+		ins, upd = ins+i, u
 	}
 	if len(highest) > 0 {
 		prefixes := make([]string, 0, len(highest))
@@ -111,4 +129,68 @@ func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted,
 		return 0, 0, wrap(ctx, op+": commit", err)
 	}
 	return int(ins), int(upd) + repeats, nil
+}
+
+// errEncode is a request encodeRequest refused, reported as data.ErrInvalid
+// rather than as a database error.
+type errEncode struct{ err error }
+
+func (e errEncode) Error() string { return e.err.Error() }
+func (e errEncode) Unwrap() error { return e.err }
+
+func wrapImport(ctx context.Context, op string, err error) error {
+	var enc errEncode
+	if errors.As(err, &enc) {
+		return fmt.Errorf("postgis: %s: %w", op, enc.err)
+	}
+	return wrap(ctx, op, err)
+}
+
+// copyRequests COPYs (binary) the requests rs[i] with take(i) into table,
+// in order, and returns how many it copied.
+func copyRequests(ctx context.Context, tx pgx.Tx, table string, rs []*data.Request, take func(int) bool) (int64, error) {
+	i := 0
+	var encErr error
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		for ; i < len(rs); i++ {
+			if !take(i) {
+				continue
+			}
+			vals, err := encodeRequest(rs[i])
+			if err != nil {
+				encErr = data.Invalid("request", "%s: %v", rs[i].Number, err)
+				return nil, encErr
+			}
+			i++
+			return vals, nil
+		}
+		return nil, nil
+	})
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{table}, writeColumns, src)
+	if encErr != nil {
+		return 0, errEncode{encErr}
+	}
+	return n, err
+}
+
+// upsertRequests COPYs the requests rs[i] with take(i) into a temporary
+// table and upserts them with one INSERT ... ON CONFLICT (number) DO
+// UPDATE, counting fresh tuples (xmax = 0) as inserted.
+func upsertRequests(ctx context.Context, tx pgx.Tx, rs []*data.Request, take func(int) bool) (ins, upd int64, err error) {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_requests ON COMMIT DROP AS
+		SELECT `+strings.Join(writeColumns, ", ")+` FROM requests WITH NO DATA`); err != nil {
+		return 0, 0, fmt.Errorf("temporary table: %w", err)
+	}
+	if _, err := copyRequests(ctx, tx, "import_requests", rs, take); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.QueryRow(ctx, `WITH u AS (
+		INSERT INTO requests (`+strings.Join(writeColumns, ", ")+`)
+		SELECT `+strings.Join(writeColumns, ", ")+` FROM import_requests
+		ON CONFLICT (number) DO UPDATE SET `+upsertSet+`
+		RETURNING xmax = 0 AS fresh)
+		SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM u`).Scan(&ins, &upd); err != nil {
+		return 0, 0, fmt.Errorf("upsert: %w", err)
+	}
+	return ins, upd, nil
 }
