@@ -40,12 +40,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("no boundaries loaded: routing answers 503 until generations are loaded and activated", "jurisdiction", a.j.ID)
 	}
 
+	webKey, err := webIntakeKey(ctx, a, time.Now())
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           NewServer(serverDeps{cfg: cfg, log: log, app: a, routers: routers}),
+		Handler:           NewServer(serverDeps{cfg: cfg, log: log, app: a, routers: routers, webIntakeKey: webKey}),
 		ReadHeaderTimeout: min(cfg.ReadTimeout, 10*time.Second),
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,

@@ -37,6 +37,11 @@ type Config struct {
 	// ContentWords is a word list file replacing the built-in content
 	// policy (data.ReadContentWords format).
 	ContentWords string // GEO311_CONTENT_WORDS, --content-words
+	// WebIntakeKey is the secret of an intake-role API key the web page
+	// files requests with. The page publishes it to every visitor, so it
+	// must be an intake key and nothing more (checked at start-up). With
+	// --demo and no key, serve creates one for the demo city.
+	WebIntakeKey string // GEO311_WEB_INTAKE_KEY, --web-intake-key
 	// PINIterations is the PBKDF2 cost of new community concern PINs
 	// (data.PINIterations by default; lower only for tests and demos).
 	PINIterations int // GEO311_PIN_ITERATIONS, --pin-iterations
@@ -143,6 +148,7 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	dur("RELOAD_INTERVAL", &c.ReloadInterval)
 	str("ADMIN_KEY", &c.AdminKey)
 	str("CONTENT_WORDS", &c.ContentWords)
+	str("WEB_INTAKE_KEY", &c.WebIntakeKey)
 	if v := getenv("GEO311_PIN_ITERATIONS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -182,6 +188,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.BatchTimeout, "batch-timeout", c.BatchTimeout, "time a batch routing request may take [GEO311_BATCH_TIMEOUT]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time to drain in-flight requests at shutdown [GEO311_SHUTDOWN_TIMEOUT]")
 	fs.StringVar(&c.ContentWords, "content-words", c.ContentWords, "word list `file` refused in descriptions (one entry a line; default: the built-in list) [GEO311_CONTENT_WORDS]")
+	fs.StringVar(&c.WebIntakeKey, "web-intake-key", c.WebIntakeKey, "`secret` of the intake key the web page files requests with; public by nature (default with --demo: a fresh demo key) [GEO311_WEB_INTAKE_KEY]")
 	fs.IntVar(&c.PINIterations, "pin-iterations", c.PINIterations, "PBKDF2 rounds of new concern PINs (lower only for tests and demos) [GEO311_PIN_ITERATIONS]")
 	fs.DurationVar(&c.ReloadInterval, "reload-interval", c.ReloadInterval, "how often to check the store for activated generations (0: never) [GEO311_RELOAD_INTERVAL]")
 }
@@ -286,6 +293,11 @@ func (c *Config) Validate() error {
 	}
 	if c.PINIterations < 1000 || c.PINIterations > 10_000_000 {
 		errs = append(errs, settingError("pin-iterations", "must be between 1000 and 10000000, got %d", c.PINIterations))
+	}
+	if c.WebIntakeKey != "" {
+		if _, err := data.ParseAPIKeySecret(c.WebIntakeKey); err != nil {
+			errs = append(errs, settingError("web-intake-key", "not an API key secret (create one with: geo311 keys create --role intake --name web)"))
+		}
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		errs = append(errs, errors.New("GEO311_ADMIN_KEY: too short (at least 16 characters)"))

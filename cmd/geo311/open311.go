@@ -45,6 +45,8 @@ func (s *server) handleOpen311Discovery() http.Handler {
 			{"changeset", "2026-01-01T00:00:00Z"},
 			{"contact", s.j.Name + " 311"},
 			{"key_service", "API keys for intake systems are issued by the city's 311 administrators (geo311 keys create --role intake)"},
+			// Extension: residents' "where am I" (beat, district, ward, next beat meeting, contacts).
+			{"whereami_url", strings.TrimSuffix(base, "/open311/v2") + "/v1/whereami?lat={lat}&lon={lon}"},
 			{"endpoints", list{item: "endpoint", items: []obj{ep}}},
 		}
 		writeOpen311(w, formatOf(r), http.StatusOK, "discovery", d)

@@ -18,6 +18,9 @@ type serverDeps struct {
 	app     *app
 	routers *routerHolder
 	now     func() time.Time
+	// webIntakeKey is the secret the web page files requests with (see
+	// webIntakeKey in webkey.go); empty: the page cannot file.
+	webIntakeKey string
 }
 
 // server carries the dependencies of the handlers.

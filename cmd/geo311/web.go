@@ -113,7 +113,7 @@ func (h *webHandler) add(p string, b []byte) {
 // webSettingsFor describes the jurisdiction for the page. The intake key
 // comes from the configuration when it has one (see webSettings).
 func (s *server) webSettingsFor() webSettings {
-	return webSettings{Jurisdiction: s.j.ID, Name: s.j.Name, Center: s.j.Center}
+	return webSettings{Jurisdiction: s.j.ID, Name: s.j.Name, Center: s.j.Center, IntakeKey: s.webIntakeKey}
 }
 
 // handleWeb serves the embedded page.
