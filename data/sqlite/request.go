@@ -310,10 +310,10 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 		return err
 	}
 	defer rows.Close()
-	if n := len(rows.Columns()); n != len(requestColumns) {
-		return fmt.Errorf("scan: %d columns, want %d", n, len(requestColumns))
+	if n := len(rows.Columns()); n != selectWidth {
+		return fmt.Errorf("scan: %d columns, want %d", n, selectWidth)
 	}
-	dest := make([]driver.Value, len(requestColumns))
+	dest := make([]driver.Value, selectWidth)
 	for {
 		if err := rows.Next(dest); err != nil {
 			if errors.Is(err, io.EOF) {

@@ -11,7 +11,7 @@ import (
 )
 
 // requestColumns lists the stored columns of a request in the order
-// encodeRequest produces and scanRequest reads them (id excluded).
+// encodeRequest produces them (id excluded); reads use selectColumns.
 var requestColumns = []string{
 	"number", "jurisdiction", "kind", "service_code", "service_name", "state", "closed",
 	"description", "lon", "lat", "address", "address_id", "zip", "h3", "areas",
@@ -23,8 +23,6 @@ var requestColumns = []string{
 }
 
 var (
-	selectColumns = "SELECT " + strings.Join(requestColumns, ", ")
-	selectRequest = selectColumns + " FROM requests"
 	insertRequest = "INSERT INTO requests (" + strings.Join(requestColumns, ", ") + ") VALUES (?" +
 		strings.Repeat(", ?", len(requestColumns)-1) + ")"
 	// updateRequest rewrites every column but number (the last argument).
@@ -132,14 +130,14 @@ type scanner interface{ Scan(dest ...any) error }
 // single request, an intake's candidates); full scans read the driver's
 // rows directly (see scanRows). Both decode with decodeRequest.
 func scanRequest(sc scanner) (*data.Request, error) {
-	vals, ptrs := make([]any, len(requestColumns)), make([]any, len(requestColumns))
+	vals, ptrs := make([]any, selectWidth), make([]any, selectWidth)
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
 	if err := sc.Scan(ptrs...); err != nil {
 		return nil, err
 	}
-	dv := make([]driver.Value, len(requestColumns))
+	dv := make([]driver.Value, selectWidth)
 	for i := range dv {
 		dv[i] = vals[i]
 	}

@@ -16,7 +16,7 @@ import (
 // row, so it avoids database/sql's per-column conversions (Scan into *int
 // goes through strconv) and encoding/json's reflection: decodeRequest
 // reads the driver's values directly (the columns are STRICT, so each has
-// one Go type, or nil), the instants go through parseTime's fixed-width
+// one Go type, or nil), the TEXT columns come packed in one value, the instants go through parseTime's fixed-width
 // fast path, and the JSON columns through small decoders for exactly the
 // flat shapes encodeRequest writes, falling back to encoding/json for
 // anything else (escapes, whitespace, non-ASCII that is not valid UTF-8,
@@ -24,77 +24,146 @@ import (
 // what encoding/json would make of it. Strings decoded from the JSON
 // columns share the column's memory instead of being copied.
 
+// Reading a row. mattn/go-sqlite3 hands every TEXT column over as a new Go
+// string boxed in an interface (two allocations each); with the 27 TEXT
+// columns of a request that, not SQLite, was most of a full scan's cost.
+// selectColumns therefore packs every TEXT column into one value, each
+// prefixed by its length in bytes ("13,SR25-00000001" ...): one string per
+// row, whose substrings become the request's strings. Lengths make the
+// packing exact whatever the text holds. A NULL instant packs as empty
+// (a stored instant is never empty). The other columns are selected as
+// they are.
+var (
+	packedColumns = []string{
+		"number", "jurisdiction", "kind", "service_code", "service_name", "state",
+		"description", "address", "address_id", "zip", "areas", "department", "unit", "assigned_to", "origin",
+		"requested_at", "updated_at", "accepted_at", "assigned_at", "completed_at", "closed_at",
+		"parent_number", "media_url", "attributes", "contact", "recorded_areas", "disposition",
+	}
+	plainColumns = []string{
+		"lon", "lat", "h3", "sla_days", "extension_days", "extensions", "reassignments",
+		"duplicate", "duplicate_count", "me_too", "pin_hash", "police", "legacy",
+	}
+	selectColumns = "SELECT " + packExpr(packedColumns) + ", " + strings.Join(plainColumns, ", ")
+	selectRequest = selectColumns + " FROM requests"
+	// selectWidth is how many values a row of selectColumns has.
+	selectWidth = 1 + len(plainColumns)
+)
+
+// packExpr is the SQL that packs the TEXT columns cols into one value.
+func packExpr(cols []string) string {
+	parts := make([]string, 0, 2*len(cols))
+	for _, c := range cols {
+		if strings.HasSuffix(c, "_at") && c != "requested_at" && c != "updated_at" {
+			c = "coalesce(" + c + ", '')"
+		}
+		parts = append(parts, "octet_length("+c+") || ','", c)
+	}
+	return "concat(" + strings.Join(parts, ", ") + ")"
+}
+
+// unpacker reads the fields of a packed value in order.
+type unpacker struct {
+	s   string
+	err error
+}
+
+func (u *unpacker) next() string {
+	if u.err != nil {
+		return ""
+	}
+	n, i := 0, 0
+	for ; i < len(u.s) && u.s[i] != ','; i++ {
+		c := u.s[i] - '0'
+		if c > 9 || n > len(u.s) {
+			break
+		}
+		n = n*10 + int(c)
+	}
+	if i == 0 || i >= len(u.s) || u.s[i] != ',' || n > len(u.s)-i-1 {
+		u.err = fmt.Errorf("malformed packed request row at %.20q", u.s)
+		return ""
+	}
+	v := u.s[i+1 : i+1+n]
+	u.s = u.s[i+1+n:]
+	return v
+}
+
 // decodeRequest builds a request from the driver values of one row of
-// selectColumns (requestColumns order).
+// selectColumns.
 func decodeRequest(v []driver.Value) (*data.Request, error) {
-	if len(v) != len(requestColumns) {
-		return nil, fmt.Errorf("request row has %d columns, want %d", len(v), len(requestColumns))
+	if len(v) != selectWidth {
+		return nil, fmt.Errorf("request row has %d values, want %d", len(v), selectWidth)
 	}
 	d := valueDecoder{v: v}
-	r := &data.Request{
-		Number:         d.str(0),
-		Jurisdiction:   d.str(1),
-		Kind:           data.Kind(d.str(2)),
-		ServiceCode:    d.str(3),
-		ServiceName:    d.str(4),
-		State:          data.State(d.str(5)),
-		Description:    d.str(7),
-		Lon:            d.f64(8),
-		Lat:            d.f64(9),
-		Address:        d.str(10),
-		AddressID:      d.str(11),
-		ZIP:            d.str(12),
-		H3:             uint64(d.i64(13)),
-		Department:     d.str(15),
-		Unit:           d.str(16),
-		AssignedTo:     d.str(17),
-		Origin:         data.Origin(d.str(18)),
-		RequestedAt:    d.instant(19),
-		UpdatedAt:      d.instant(20),
-		AcceptedAt:     d.instant(21),
-		AssignedAt:     d.instant(22),
-		CompletedAt:    d.instant(23),
-		ClosedAt:       d.instant(24),
-		SLADays:        int(d.i64(25)),
-		ExtensionDays:  int(d.i64(26)),
-		Extensions:     int(d.i64(27)),
-		Reassignments:  int(d.i64(28)),
-		Duplicate:      d.i64(29) == 1,
-		ParentNumber:   d.str(30),
-		DuplicateCount: int(d.i64(31)),
-		MeToo:          int(d.i64(32)),
-		MediaURL:       d.str(33),
-		PoliceRelated:  d.i64(37) == 1,
-		Legacy:         d.i64(38) == 1,
-		Disposition:    d.str(40),
+	packed, ok := v[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("packed request row: unexpected value of type %T", v[0])
 	}
-	d.i64(6) // closed: derived from state, checked for its type only
-	switch p := v[36].(type) {
+	u := unpacker{s: packed}
+	r := &data.Request{
+		Number:       u.next(),
+		Jurisdiction: u.next(),
+		Kind:         data.Kind(u.next()),
+		ServiceCode:  u.next(),
+		ServiceName:  u.next(),
+		State:        data.State(u.next()),
+		Description:  u.next(),
+		Address:      u.next(),
+		AddressID:    u.next(),
+		ZIP:          u.next(),
+	}
+	areas := u.next()
+	r.Department, r.Unit, r.AssignedTo, r.Origin = u.next(), u.next(), u.next(), data.Origin(u.next())
+	for i, to := range []*time.Time{&r.RequestedAt, &r.UpdatedAt, &r.AcceptedAt, &r.AssignedAt, &r.CompletedAt, &r.ClosedAt} {
+		t := u.next()
+		if t == "" && i >= 2 {
+			continue
+		}
+		var err error
+		if *to, err = parseTime(t); err != nil && d.err == nil {
+			d.err = fmt.Errorf("column %s: %w", packedColumns[15+i], err)
+		}
+	}
+	r.ParentNumber, r.MediaURL = u.next(), u.next()
+	attrs, contact, recorded := u.next(), u.next(), u.next()
+	r.Disposition = u.next()
+	if u.err == nil && u.s != "" {
+		u.err = fmt.Errorf("packed request row has %d bytes too many", len(u.s))
+	}
+	if u.err != nil {
+		return nil, u.err
+	}
+	r.Lon, r.Lat, r.H3 = d.f64(1), d.f64(2), uint64(d.i64(3))
+	r.SLADays, r.ExtensionDays, r.Extensions, r.Reassignments = int(d.i64(4)), int(d.i64(5)), int(d.i64(6)), int(d.i64(7))
+	r.Duplicate, r.DuplicateCount, r.MeToo = d.i64(8) == 1, int(d.i64(9)), int(d.i64(10))
+	switch p := v[11].(type) {
 	case nil:
 	case []byte:
 		if len(p) > 0 {
 			r.PINHash = append([]byte(nil), p...) // the driver may reuse its buffer
 		}
 	default:
-		d.fail(36)
+		d.fail(11)
 	}
+	r.PoliceRelated, r.Legacy = d.i64(12) == 1, d.i64(13) == 1
 	if d.err != nil {
 		return nil, d.err
 	}
 	var err error
-	if r.Areas, err = decodeAreas(d.str(14)); err != nil {
+	if r.Areas, err = decodeAreas(areas); err != nil {
 		return nil, fmt.Errorf("request %s: areas: %w", r.Number, err)
 	}
-	if r.RecordedAreas, err = decodeAreas(d.str(39)); err != nil {
+	if r.RecordedAreas, err = decodeAreas(recorded); err != nil {
 		return nil, fmt.Errorf("request %s: recorded areas: %w", r.Number, err)
 	}
-	if r.Attributes, err = decodeAttributes(d.str(34)); err != nil {
+	if r.Attributes, err = decodeAttributes(attrs); err != nil {
 		return nil, fmt.Errorf("request %s: attributes: %w", r.Number, err)
 	}
-	if r.Contact, err = decodeContact(d.str(35)); err != nil {
+	if r.Contact, err = decodeContact(contact); err != nil {
 		return nil, fmt.Errorf("request %s: contact: %w", r.Number, err)
 	}
-	return r, d.err
+	return r, nil
 }
 
 // valueDecoder reads typed driver values, keeping the first error.
@@ -105,21 +174,8 @@ type valueDecoder struct {
 
 func (d *valueDecoder) fail(i int) {
 	if d.err == nil {
-		d.err = fmt.Errorf("column %s: unexpected stored value of type %T", requestColumns[i], d.v[i])
+		d.err = fmt.Errorf("column %s: unexpected stored value of type %T", plainColumns[i-1], d.v[i])
 	}
-}
-
-func (d *valueDecoder) str(i int) string {
-	switch x := d.v[i].(type) {
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	case nil:
-		return ""
-	}
-	d.fail(i)
-	return ""
 }
 
 func (d *valueDecoder) i64(i int) int64 {
@@ -142,22 +198,6 @@ func (d *valueDecoder) f64(i int) float64 {
 	}
 	d.fail(i)
 	return 0
-}
-
-// time reads an instant column; NULL is the zero time.
-func (d *valueDecoder) instant(i int) (t time.Time) {
-	switch x := d.v[i].(type) {
-	case nil:
-		return t
-	case string:
-		t, err := parseTime(x)
-		if err != nil && d.err == nil {
-			d.err = fmt.Errorf("column %s: %w", requestColumns[i], err)
-		}
-		return t
-	}
-	d.fail(i)
-	return t
 }
 
 // plainJSON reports whether s can take the fast decoders: no escapes, no
