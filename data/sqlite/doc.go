@@ -40,6 +40,28 @@
 // inserting row by row. TestImportSideTables checks the side tables against
 // the rows; BenchmarkImport1M measures a million rows.
 //
+// # Reading requests
+//
+// Reads select the 27 TEXT columns packed into one value, each prefixed
+// by its byte length (packExpr), beside the numeric columns: the driver
+// makes one Go string per row instead of 27 (two allocations each), and
+// the request's strings are substrings of it. decodeRequest reads the
+// instants with a fixed-width parser and the JSON columns with small
+// decoders for the flat shapes encodeRequest writes, falling back to
+// time.Parse and encoding/json for anything else (FuzzParseTime,
+// FuzzDecodeJSONColumns check they agree). ScanRequests reads the driver's
+// rows directly on a pooled reader connection (no database/sql per-row
+// locking and conversion), in one read transaction. A full scan walks
+// requests_requested in order, no sort (TestQueryPlans);
+// BenchmarkScanRequests measures it over 200,000 rows.
+//
+// A scan's snapshot does not block the writer (WAL), but while it lasts
+// checkpoints cannot copy frames written after it began, and the WAL
+// cannot restart, so the WAL file grows by whatever is written meanwhile;
+// it is checkpointed and reused after the scan ends. A slow consumer (an
+// export streamed to a slow client, fn doing heavy work) thus costs WAL
+// size and read speed for the other readers, never a blocked intake.
+//
 // # Community meetings and contacts
 //
 // meetings (per jurisdiction and community.MeetingID) keep a meeting as its
