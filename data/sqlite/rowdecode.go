@@ -200,27 +200,14 @@ func (d *valueDecoder) f64(i int) float64 {
 	return 0
 }
 
-// plainJSON reports whether s can take the fast decoders: no escapes, no
-// control characters (so no whitespace either) and valid UTF-8, exactly
-// what json.Marshal writes for ordinary text.
-func plainJSON(s string) bool {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '\\' {
-			return false
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	return ascii || utf8.ValidString(s)
-}
-
-// jsonLex reads the compact JSON of plainJSON text.
+// jsonLex reads the compact JSON json.Marshal writes for ordinary text:
+// no whitespace, strings without escapes or control characters. Anything
+// else makes the fast decoders give up and leave the text to
+// encoding/json, as does non-ASCII text that is not valid UTF-8 (see ok).
 type jsonLex struct {
-	s   string
-	pos int
+	s        string
+	pos      int
+	nonASCII bool
 }
 
 // eat consumes c if it is next.
@@ -232,21 +219,30 @@ func (l *jsonLex) eat(c byte) bool {
 	return false
 }
 
-// str reads a string (plainJSON text has no escapes), sharing l.s's memory.
+// str reads a string without escapes, sharing l.s's memory.
 func (l *jsonLex) str() (string, bool) {
 	if !l.eat('"') {
 		return "", false
 	}
-	n := strings.IndexByte(l.s[l.pos:], '"')
-	if n < 0 {
-		return "", false
+	for i := l.pos; i < len(l.s); i++ {
+		switch c := l.s[i]; {
+		case c == '"':
+			v := l.s[l.pos:i]
+			l.pos = i + 1
+			return v, true
+		case c < 0x20 || c == '\\':
+			return "", false
+		case c >= utf8.RuneSelf:
+			l.nonASCII = true
+		}
 	}
-	v := l.s[l.pos : l.pos+n]
-	l.pos += n + 1
-	return v, true
+	return "", false
 }
 
-func (l *jsonLex) done() bool { return l.pos == len(l.s) }
+// ok reports whether the whole text was read and is valid UTF-8.
+func (l *jsonLex) ok() bool {
+	return l.pos == len(l.s) && (!l.nonASCII || utf8.ValidString(l.s))
+}
 
 // decodeAreas reads the JSON array of area references encodeAreas writes;
 // "[]" is nil.
@@ -265,14 +261,11 @@ func decodeAreas(s string) ([]data.AreaRef, error) {
 }
 
 func fastAreas(s string) ([]data.AreaRef, bool) {
-	if !plainJSON(s) {
-		return nil, false
-	}
 	l := jsonLex{s: s}
 	if !l.eat('[') {
 		return nil, false
 	}
-	out := make([]data.AreaRef, 0, strings.Count(s, "},{")+1)
+	out := make([]data.AreaRef, 0, 4)
 	for {
 		var a data.AreaRef
 		if !l.eat('{') {
@@ -313,7 +306,7 @@ func fastAreas(s string) ([]data.AreaRef, bool) {
 			break
 		}
 	}
-	return out, l.eat(']') && l.done()
+	return out, l.eat(']') && l.ok()
 }
 
 // decodeAttributes reads the JSON object of attribute values; "{}" is nil.
@@ -332,16 +325,13 @@ func decodeAttributes(s string) (map[string][]string, error) {
 }
 
 func fastAttributes(s string) (map[string][]string, bool) {
-	if !plainJSON(s) {
-		return nil, false
-	}
 	l := jsonLex{s: s}
 	if !l.eat('{') {
 		return nil, false
 	}
-	m := make(map[string][]string, strings.Count(s, "],")+1)
+	m := make(map[string][]string)
 	if l.eat('}') {
-		return m, l.done()
+		return m, l.ok()
 	}
 	for {
 		k, ok := l.str()
@@ -369,7 +359,7 @@ func fastAttributes(s string) (map[string][]string, bool) {
 			break
 		}
 	}
-	return m, l.eat('}') && l.done()
+	return m, l.eat('}') && l.ok()
 }
 
 // decodeContact reads the JSON object of contact fields; "{}" is empty.
@@ -386,15 +376,12 @@ func decodeContact(s string) (data.Contact, error) {
 }
 
 func fastContact(s string) (c data.Contact, ok bool) {
-	if !plainJSON(s) {
-		return c, false
-	}
 	l := jsonLex{s: s}
 	if !l.eat('{') {
 		return c, false
 	}
 	if l.eat('}') {
-		return c, l.done()
+		return c, l.ok()
 	}
 	for {
 		k, ok := l.str()
@@ -425,5 +412,5 @@ func fastContact(s string) (c data.Contact, ok bool) {
 			break
 		}
 	}
-	return c, l.eat('}') && l.done()
+	return c, l.eat('}') && l.ok()
 }
