@@ -261,7 +261,11 @@ func encodeRequest(r *data.Request) ([]any, error) {
 }
 
 // scanRequest reads one row of readColumns.
-func scanRequest(row pgx.Row) (*data.Request, error) {
+func scanRequest(row pgx.Row) (*data.Request, error) { return scanRequestIn(row, nil) }
+
+// scanRequestIn is scanRequest with an intern table of the area strings
+// (layers, ids, generations) shared by the rows of one scan, or nil.
+func scanRequestIn(row pgx.Row, in *interner) (*data.Request, error) {
 	var (
 		r                                    data.Request
 		kind, state, origin                  string
@@ -287,10 +291,10 @@ func scanRequest(row pgx.Row) (*data.Request, error) {
 			*t.dst = *t.src
 		}
 	}
-	if err := decodeAreas(areas, &r.Areas); err != nil {
+	if err := decodeAreas(areas, &r.Areas, in); err != nil {
 		return nil, fmt.Errorf("request %s: areas: %w", r.Number, err)
 	}
-	if err := decodeAreas(recorded, &r.RecordedAreas); err != nil {
+	if err := decodeAreas(recorded, &r.RecordedAreas, in); err != nil {
 		return nil, fmt.Errorf("request %s: recorded areas: %w", r.Number, err)
 	}
 	if string(attrs) != "{}" {
@@ -309,11 +313,11 @@ func scanRequest(row pgx.Row) (*data.Request, error) {
 	return &r, nil
 }
 
-func decodeAreas(b []byte, dst *[]data.AreaRef) error {
+func decodeAreas(b []byte, dst *[]data.AreaRef, in *interner) error {
 	if string(b) == "[]" {
 		return nil
 	}
-	return json.Unmarshal(b, dst)
+	return decodeAreaRefs(b, dst, in)
 }
 
 // cloneRequest deep-copies r, so the caller and the store share no memory.

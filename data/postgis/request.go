@@ -96,8 +96,9 @@ func queryRequests(ctx context.Context, db querier, f *data.RequestFilter, fn fu
 		return err
 	}
 	defer rows.Close()
+	in := &interner{}
 	for rows.Next() {
-		r, err := scanRequest(rows)
+		r, err := scanRequestIn(rows, in)
 		if err != nil {
 			return err
 		}
