@@ -130,6 +130,27 @@
 // itself); no trigger or per-row function runs on insert, geometry arrives
 // as EWKB, and the counters are updated once per batch.
 //
+// # Community (migration 0004)
+//
+// *DB implements community.Store: meetings(jurisdiction, id, beats text[],
+// wall, tz, duration_ns, location_name, address, notes, lon, lat), keyed by
+// (jurisdiction, id), with meeting_beats(jurisdiction, beat, meeting_id) for
+// "the meetings of my beat" (a beat group lists every beat), and
+// contacts(jurisdiction, layer, area_id, kind, ...). A meeting is stored as
+// its local wall clock and the name of its zone, and its start rebuilt with
+// community.ParseWall. ReplaceMeetings diffs the stored schedule in Go
+// under an advisory lock of the jurisdiction and writes only the changes;
+// UpsertContacts is one INSERT ... ON CONFLICT DO UPDATE ... WHERE the row
+// differs, so unchanged contacts are neither rewritten nor counted.
+//
+// # Vector tiles for comparison
+//
+// RequestsMVT serves the requests points layer with ST_AsMVT and
+// ST_AsMVTGeom (version 2, extent 4096, buffer 64, public filter), the same
+// features the tiles package draws at z13+ in points mode (TestRequestsMVT
+// compares them feature by feature). The server uses the tiles package's
+// in-process index; BenchmarkRequestsTile measures both.
+//
 // # Errors
 //
 // Unique violations are data.ErrConflict; values a column cannot hold
