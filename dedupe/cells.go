@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/geo311/geo311/data"
-	"github.com/uber/h3-go/v4"
+	"github.com/geo311/geo311/data/h3"
 )
 
 // MinEdgeM is the lower bound this package assumes for the edge length of an
@@ -56,7 +56,7 @@ func Cell(lat, lon float64) (uint64, error) {
 	if err := checkPoint(lat, lon); err != nil {
 		return 0, err
 	}
-	c := h3.LatLngToCell(h3.NewLatLng(lat, lon), data.H3Resolution)
+	c := h3.LatLngToCell(lat, lon, data.H3Resolution)
 	if c == 0 {
 		return 0, data.Invalid("lat", "no H3 cell for (%v, %v)", lat, lon)
 	}
@@ -80,15 +80,20 @@ func SearchCells(lat, lon float64, radiusM float64) ([]uint64, error) {
 }
 
 func diskOf(c uint64, k int) []uint64 {
-	disk := h3.GridDisk(h3.Cell(c), k)
-	out := make([]uint64, 0, len(disk))
-	for _, d := range disk {
-		if d != 0 {
-			out = append(out, uint64(d))
-		}
+	return appendDisk(make([]uint64, 0, 3*k*(k+1)+1), c, k)
+}
+
+// appendDisk appends the grid disk of radius k round c to dst, sorted
+// ascending (data/h3's GridDisk: the pure-Go port of H3's gridDisk, checked
+// cell for cell against h3-go, no cgo call).
+func appendDisk(dst []uint64, c uint64, k int) []uint64 {
+	n0 := len(dst)
+	var buf [64]h3.Cell // k <= 4 without a heap allocation
+	for _, d := range h3.AppendGridDisk(buf[:0], h3.Cell(c), k) {
+		dst = append(dst, uint64(d))
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(dst[n0:])
+	return dst
 }
 
 // LockKeys returns the advisory lock keys an intake takes before deciding,
@@ -111,28 +116,13 @@ func LockKeys(lat, lon, radiusM float64) ([]int64, error) {
 	}
 	keys := make([]int64, 0, 4)
 	for _, c := range cells {
-		p := int64(cellParent(c, LockResolution))
+		p := int64(h3.Cell(c).Parent(LockResolution))
 		if !slices.Contains(keys, p) {
 			keys = append(keys, p)
 		}
 	}
 	slices.Sort(keys)
 	return keys, nil
-}
-
-// cellParent computes an H3 cell's ancestor at a coarser resolution with the
-// bit layout (4 resolution bits at 52, then 15 digits of 3 bits; unused
-// digits are 7), without a cgo call.
-func cellParent(c uint64, res int) uint64 {
-	cur := int(c >> 52 & 0xF)
-	if res >= cur {
-		return c
-	}
-	c = c&^(uint64(0xF)<<52) | uint64(res)<<52
-	for r := res + 1; r <= cur; r++ {
-		c |= uint64(7) << ((15 - r) * 3)
-	}
-	return c
 }
 
 // Haversine returns the great-circle distance in metres between two points

@@ -154,15 +154,49 @@ func TestLockKeysShared(t *testing.T) {
 	t.Logf("lock keys per 250 m intake in Chicago (count: intakes): %v", sizes)
 }
 
-func TestCellParentMatchesH3(t *testing.T) {
+// TestCellsMatchH3 checks Cell, SearchCells and LockKeys (computed with
+// the pure-Go data/h3) against the H3 C library through h3-go: the cell,
+// the grid disk as a sorted set without H3's zero fillers, and the distinct
+// resolution-7 parents, in Chicago, over the globe and next to pentagons.
+func TestCellsMatchH3(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for i := 0; i < 2000; i++ {
-		lat, lon := randomPoint(rng, true)
-		c := h3.LatLngToCell(h3.NewLatLng(lat, lon), 9)
-		for res := 0; res <= 9; res++ {
-			if got, want := cellParent(uint64(c), res), uint64(c.Parent(res)); got != want {
-				t.Fatalf("parent(%v, %d) = %x, want %x", c, res, got, want)
+	check := func(lat, lon, radius float64) {
+		t.Helper()
+		want := h3.LatLngToCell(h3.NewLatLng(lat, lon), 9)
+		got, err := Cell(lat, lon)
+		if err != nil || got != uint64(want) {
+			t.Fatalf("Cell(%v, %v) = %x, %v; h3 says %x", lat, lon, got, err, uint64(want))
+		}
+		var disk []uint64
+		keys := []int64{}
+		for _, c := range h3.GridDisk(want, SearchK(radius)) {
+			if c != 0 {
+				disk = append(disk, uint64(c))
+				if k := int64(c.Parent(LockResolution)); !slices.Contains(keys, k) {
+					keys = append(keys, k)
+				}
 			}
+		}
+		slices.Sort(disk)
+		slices.Sort(keys)
+		cells, err := SearchCells(lat, lon, radius)
+		if err != nil || !slices.Equal(cells, disk) {
+			t.Fatalf("SearchCells(%v, %v, %v) = %x, %v; h3 says %x", lat, lon, radius, cells, err, disk)
+		}
+		lk, err := LockKeys(lat, lon, radius)
+		if err != nil || !slices.Equal(lk, keys) {
+			t.Fatalf("LockKeys(%v, %v, %v) = %x, %v; h3 says %x", lat, lon, radius, lk, err, keys)
+		}
+	}
+	radii := []float64{0, 30, 129, 250, 400, 1000, MaxRadiusM}
+	for i := 0; i < 3000; i++ {
+		lat, lon := randomPoint(rng, i%3 == 0)
+		check(lat, lon, radii[i%len(radii)])
+	}
+	for _, p := range h3.Pentagons(9) {
+		ll := p.LatLng()
+		for i := 0; i < 30; i++ {
+			check(ll.Lat+(rng.Float64()-0.5)*0.05, ll.Lng+(rng.Float64()-0.5)*0.05, radii[i%len(radii)])
 		}
 	}
 }
