@@ -48,7 +48,8 @@ type intakeResult struct {
 // routing (areas, department, unit, SLA; emergencies refused) -> H3 cell ->
 // a durable CreateRequest that deduplicates under the neighbourhood's locks
 // -> observers. It returns only after the store acknowledged the request.
-func (s *server) intake(ctx context.Context, in intakeInput) (*intakeResult, error) {
+func (s *server) intake(ctx context.Context, in intakeInput) (res *intakeResult, err error) {
+	defer func() { s.metrics.observeIntake(res, err) }()
 	st, ok := s.j.Service(in.ServiceCode)
 	if !ok {
 		return nil, data.Invalid("service_code", "%q is not a service of %s (see /open311/v2/services)", clip(in.ServiceCode), s.j.Name)
@@ -158,7 +159,9 @@ func (s *server) intake(ctx context.Context, in intakeInput) (*intakeResult, err
 			return &data.DuplicateLink{Primary: d.Primary, Reason: d.Reason}, nil
 		}
 	}
+	storeStart := time.Now()
 	stored, created, err := s.app.store.CreateRequest(ctx, it)
+	s.metrics.observeStore("create_request", time.Since(storeStart), err)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +179,9 @@ func (s *server) intake(ctx context.Context, in intakeInput) (*intakeResult, err
 	}
 	if pin != "" && it.IdempotencyKey != "" {
 		s.pins.put(it.IdempotencyKey, pin, now)
+	}
+	if st.Dedupe.RadiusM > 0 {
+		s.metrics.observeDedupe(stored.Duplicate)
 	}
 	s.app.observers.notify(nil, stored)
 	return &intakeResult{Request: stored, Created: true, PIN: pin}, nil

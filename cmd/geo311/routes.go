@@ -16,6 +16,7 @@ func (s *server) addRoutes(r chi.Router) {
 
 	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
 	r.Method(http.MethodGet, "/readyz", small.Handler(s.handleReadyz()))
+	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
 
 	r.Method(http.MethodPost, "/v1/route", small.Handler(s.handleRoute()))
 	// Batches stream: their own body limit and deadline (see handleRouteBatch).

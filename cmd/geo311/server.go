@@ -33,6 +33,8 @@ type server struct {
 	pins *pinCache
 	// dummyHash is a PIN hash checked when a concern does not exist.
 	dummyHash func() []byte
+	// metrics are the server's Prometheus metrics (metrics.go), GET /metrics.
+	metrics *metrics
 }
 
 // NewServer returns geo311's HTTP API: every route is in routes.go; around
@@ -41,14 +43,14 @@ func NewServer(d serverDeps) http.Handler {
 	if d.now == nil {
 		d.now = time.Now
 	}
-	s := &server{serverDeps: d, j: d.app.j, limits: newLimits(), pins: newPinCache()}
+	s := &server{serverDeps: d, j: d.app.j, limits: newLimits(), pins: newPinCache(), metrics: newMetrics(d.app)}
 	s.dummyHash = sync.OnceValue(func() []byte {
 		h, _ := data.HashPIN("00000000", d.cfg.PINIterations)
 		return h
 	})
 	r := chi.NewRouter()
 	s.addRoutes(r)
-	return withRequestID(withLogging(d.log, r))
+	return withRequestID(s.metrics.instrument(r, withLogging(d.log, r)))
 }
 
 func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
