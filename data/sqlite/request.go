@@ -305,15 +305,16 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 		}
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
-	rows, err := c.QueryContext(ctx, selectColumns+from(f)+w+ol, named)
+	rows, err := c.QueryContext(ctx, selectScan+from(f)+w+ol, named)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	if n := len(rows.Columns()); n != selectWidth {
-		return fmt.Errorf("scan: %d columns, want %d", n, selectWidth)
+	if n := len(rows.Columns()); n != selectWidth+1 {
+		return fmt.Errorf("scan: %d columns, want %d", n, selectWidth+1)
 	}
-	dest := make([]driver.Value, selectWidth)
+	dest := make([]driver.Value, selectWidth+1)
+	var fields textFields
 	for {
 		if err := rows.Next(dest); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -321,7 +322,18 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 			}
 			return err
 		}
-		r, err := decodeRequest(dest)
+		joined, ok := dest[0].(string)
+		if !ok {
+			return fmt.Errorf("scan: joined row: unexpected value of type %T", dest[0])
+		}
+		if !splitSeparated(joined, &fields) {
+			// Some text holds the separator: read this row's text with
+			// lengths instead.
+			if err := repack(ctx, c, dest[selectWidth], &fields); err != nil {
+				return err
+			}
+		}
+		r, err := decodeFields(&fields, dest[:selectWidth])
 		if err != nil {
 			return err
 		}
@@ -352,6 +364,26 @@ func queryRequests(ctx context.Context, tx *sql.Tx, f *data.RequestFilter, fn fu
 		}
 	}
 	return rows.Err()
+}
+
+// repack reads the TEXT columns of the request with the given id (a
+// driver value) packed with lengths, on the connection of a running scan.
+func repack(ctx context.Context, c driverConn, id driver.Value, f *textFields) error {
+	rows, err := c.QueryContext(ctx, `SELECT `+packExpr(packedColumns)+` FROM requests WHERE id = ?`,
+		[]driver.NamedValue{{Ordinal: 1, Value: id}})
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return fmt.Errorf("scan: read request %v again: %w", id, err)
+	}
+	s, ok := v[0].(string)
+	if !ok {
+		return fmt.Errorf("scan: packed row: unexpected value of type %T", v[0])
+	}
+	return unpackLengths(s, f)
 }
 
 // UpdateRequest reads the request inside the write transaction, lets fn

@@ -46,47 +46,86 @@ var (
 	}
 	selectColumns = "SELECT " + packExpr(packedColumns) + ", " + strings.Join(plainColumns, ", ")
 	selectRequest = selectColumns + " FROM requests"
+	// selectScan is what ScanRequests selects (FROM requests r): the TEXT
+	// columns joined by a separator, which SQLite builds at a fraction of
+	// the cost of the lengths; a row whose text holds the separator itself
+	// is read again by r.id, the last value, with packExpr.
+	selectScan = "SELECT " + sepExpr(packedColumns) + ", " + strings.Join(plainColumns, ", ") + ", r.id"
 	// selectWidth is how many values a row of selectColumns has.
 	selectWidth = 1 + len(plainColumns)
 )
+
+// fieldSep separates the fields of sepExpr: the ASCII unit separator.
+const fieldSep = 0x1f
+
+// sepExpr is the SQL that joins the TEXT columns cols with fieldSep.
+func sepExpr(cols []string) string {
+	parts := make([]string, 0, len(cols))
+	for _, c := range cols {
+		parts = append(parts, nullableEmpty(c))
+	}
+	return "concat_ws(char(31), " + strings.Join(parts, ", ") + ")"
+}
+
+// nullableEmpty makes a NULL optional instant the empty string.
+func nullableEmpty(c string) string {
+	if strings.HasSuffix(c, "_at") && c != "requested_at" && c != "updated_at" {
+		return "coalesce(" + c + ", '')"
+	}
+	return c
+}
 
 // packExpr is the SQL that packs the TEXT columns cols into one value.
 func packExpr(cols []string) string {
 	parts := make([]string, 0, 2*len(cols))
 	for _, c := range cols {
-		if strings.HasSuffix(c, "_at") && c != "requested_at" && c != "updated_at" {
-			c = "coalesce(" + c + ", '')"
-		}
+		c = nullableEmpty(c)
 		parts = append(parts, "octet_length("+c+") || ','", c)
 	}
 	return "concat(" + strings.Join(parts, ", ") + ")"
 }
 
-// unpacker reads the fields of a packed value in order.
-type unpacker struct {
-	s   string
-	err error
+// textFields are the values of packedColumns, in order.
+type textFields [27]string
+
+// unpackLengths splits a value packed by packExpr.
+func unpackLengths(s string, f *textFields) error {
+	for k := range f {
+		n, i := 0, 0
+		for ; i < len(s) && s[i] != ','; i++ {
+			c := s[i] - '0'
+			if c > 9 || n > len(s) {
+				break
+			}
+			n = n*10 + int(c)
+		}
+		if i == 0 || i >= len(s) || s[i] != ',' || n > len(s)-i-1 {
+			return fmt.Errorf("malformed packed request row at field %s: %.20q", packedColumns[k], s)
+		}
+		f[k] = s[i+1 : i+1+n]
+		s = s[i+1+n:]
+	}
+	if s != "" {
+		return fmt.Errorf("packed request row has %d bytes too many", len(s))
+	}
+	return nil
 }
 
-func (u *unpacker) next() string {
-	if u.err != nil {
-		return ""
-	}
-	n, i := 0, 0
-	for ; i < len(u.s) && u.s[i] != ','; i++ {
-		c := u.s[i] - '0'
-		if c > 9 || n > len(u.s) {
-			break
+// splitSeparated splits a value packed by sepExpr; false if it does not
+// hold exactly one field per column, i.e. some text held the separator.
+func splitSeparated(s string, f *textFields) bool {
+	for k := range len(f) - 1 {
+		i := strings.IndexByte(s, fieldSep)
+		if i < 0 {
+			return false
 		}
-		n = n*10 + int(c)
+		f[k], s = s[:i], s[i+1:]
 	}
-	if i == 0 || i >= len(u.s) || u.s[i] != ',' || n > len(u.s)-i-1 {
-		u.err = fmt.Errorf("malformed packed request row at %.20q", u.s)
-		return ""
+	if strings.IndexByte(s, fieldSep) >= 0 {
+		return false
 	}
-	v := u.s[i+1 : i+1+n]
-	u.s = u.s[i+1+n:]
-	return v
+	f[len(f)-1] = s
+	return true
 }
 
 // decodeRequest builds a request from the driver values of one row of
@@ -95,28 +134,29 @@ func decodeRequest(v []driver.Value) (*data.Request, error) {
 	if len(v) != selectWidth {
 		return nil, fmt.Errorf("request row has %d values, want %d", len(v), selectWidth)
 	}
-	d := valueDecoder{v: v}
 	packed, ok := v[0].(string)
 	if !ok {
 		return nil, fmt.Errorf("packed request row: unexpected value of type %T", v[0])
 	}
-	u := unpacker{s: packed}
-	r := &data.Request{
-		Number:       u.next(),
-		Jurisdiction: u.next(),
-		Kind:         data.Kind(u.next()),
-		ServiceCode:  u.next(),
-		ServiceName:  u.next(),
-		State:        data.State(u.next()),
-		Description:  u.next(),
-		Address:      u.next(),
-		AddressID:    u.next(),
-		ZIP:          u.next(),
+	var f textFields
+	if err := unpackLengths(packed, &f); err != nil {
+		return nil, err
 	}
-	areas := u.next()
-	r.Department, r.Unit, r.AssignedTo, r.Origin = u.next(), u.next(), u.next(), data.Origin(u.next())
+	return decodeFields(&f, v)
+}
+
+// decodeFields builds a request from its unpacked TEXT columns and the
+// other columns, v[1:selectWidth] of a row.
+func decodeFields(f *textFields, v []driver.Value) (*data.Request, error) {
+	d := valueDecoder{v: v}
+	r := &data.Request{
+		Number: f[0], Jurisdiction: f[1], Kind: data.Kind(f[2]), ServiceCode: f[3], ServiceName: f[4],
+		State: data.State(f[5]), Description: f[6], Address: f[7], AddressID: f[8], ZIP: f[9],
+		Department: f[11], Unit: f[12], AssignedTo: f[13], Origin: data.Origin(f[14]),
+		ParentNumber: f[21], MediaURL: f[22], Disposition: f[26],
+	}
 	for i, to := range []*time.Time{&r.RequestedAt, &r.UpdatedAt, &r.AcceptedAt, &r.AssignedAt, &r.CompletedAt, &r.ClosedAt} {
-		t := u.next()
+		t := f[15+i]
 		if t == "" && i >= 2 {
 			continue
 		}
@@ -125,15 +165,7 @@ func decodeRequest(v []driver.Value) (*data.Request, error) {
 			d.err = fmt.Errorf("column %s: %w", packedColumns[15+i], err)
 		}
 	}
-	r.ParentNumber, r.MediaURL = u.next(), u.next()
-	attrs, contact, recorded := u.next(), u.next(), u.next()
-	r.Disposition = u.next()
-	if u.err == nil && u.s != "" {
-		u.err = fmt.Errorf("packed request row has %d bytes too many", len(u.s))
-	}
-	if u.err != nil {
-		return nil, u.err
-	}
+	areas, attrs, contact, recorded := f[10], f[23], f[24], f[25]
 	r.Lon, r.Lat, r.H3 = d.f64(1), d.f64(2), uint64(d.i64(3))
 	r.SLADays, r.ExtensionDays, r.Extensions, r.Reassignments = int(d.i64(4)), int(d.i64(5)), int(d.i64(6)), int(d.i64(7))
 	r.Duplicate, r.DuplicateCount, r.MeToo = d.i64(8) == 1, int(d.i64(9)), int(d.i64(10))

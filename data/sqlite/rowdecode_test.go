@@ -84,8 +84,12 @@ func FuzzDecodeJSONColumns(f *testing.F) {
 // TestPackedRowRoundTrip stores requests whose text holds what could
 // confuse the packed row (commas, digits, separators, NUL, non-ASCII,
 // JSON escapes, empty strings, every optional instant set or not) and
-// reads them back through Request and ScanRequests.
+// reads them back through Request and ScanRequests (the text holding the
+// separator of selectScan takes the re-read path).
 func TestPackedRowRoundTrip(t *testing.T) {
+	if len(packedColumns) != len(textFields{}) {
+		t.Fatalf("%d packed columns, textFields holds %d", len(packedColumns), len(textFields{}))
+	}
 	db := openTest(t)
 	ctx := t.Context()
 	at := time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.UTC)
