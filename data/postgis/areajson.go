@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 
@@ -29,7 +30,7 @@ func fastAreaRefs(b []byte, in *interner) ([]data.AreaRef, bool) {
 	if !p.byte('[') {
 		return nil, false
 	}
-	var out []data.AreaRef
+	out := make([]data.AreaRef, 0, bytes.Count(b, []byte{'{'}))
 	p.space()
 	if p.byte(']') {
 		p.space()
