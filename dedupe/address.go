@@ -105,7 +105,8 @@ func ParseAddress(s string) Address {
 		}
 		return ' '
 	}, s)
-	toks := splitTokens(s)
+	var buf [32]string
+	toks := splitTokens(buf[:0], s)
 	// Split an intersection.
 	var cross []string
 	for i, t := range toks {
@@ -122,10 +123,12 @@ func ParseAddress(s string) Address {
 			toks = skipNumbers(rest)
 		}
 	}
-	a.Dir, a.Name = streetName(toks)
+	var clean [32]string
+	a.Dir, a.Name = streetName(clean[:0], toks)
 	if len(cross) > 0 {
-		cross = skipNumbers(slices.DeleteFunc(slices.Clone(cross), func(t string) bool { return t == "&" || t == "@" || t == "/" || t == "AND" || t == "AT" }))
-		a.CrossDir, a.CrossName = streetName(cross)
+		// cross is the tail of buf, no longer read through toks: filter it in place
+		cross = skipNumbers(slices.DeleteFunc(cross, func(t string) bool { return t == "&" || t == "@" || t == "/" || t == "AND" || t == "AT" }))
+		a.CrossDir, a.CrossName = streetName(clean[:0], cross)
 		if a.Name == "" {
 			a.Dir, a.Name, a.CrossDir, a.CrossName = a.CrossDir, a.CrossName, "", ""
 		}
@@ -141,10 +144,25 @@ func ParseAddress(s string) Address {
 
 // splitTokens splits on spaces, makes "&", "@", "/" and "#" tokens of their
 // own (except in "1/2") and trims dashes from token ends, so that the
-// house-number and street steps see the same tokens on every parse.
-func splitTokens(s string) []string {
-	var out []string
-	for _, f := range strings.Fields(s) {
+// house-number and street steps see the same tokens on every parse. s is
+// ParseAddress's mapped text: ASCII letters, digits, "&/@#-" and spaces
+// only. Tokens are appended to dst (ParseAddress passes a stack buffer, so a
+// parse does not allocate for them).
+func splitTokens(dst []string, s string) []string {
+	out := dst
+	for len(s) > 0 {
+		for len(s) > 0 && s[0] == ' ' {
+			s = s[1:]
+		}
+		e := strings.IndexByte(s, ' ')
+		if e < 0 {
+			e = len(s)
+		}
+		f := s[:e]
+		s = s[e:]
+		if f == "" {
+			continue
+		}
 		if f == "1/2" {
 			out = append(out, f)
 			continue
@@ -207,9 +225,9 @@ func houseNumber(toks []string) (int, []string, bool) {
 }
 
 // streetName normalises the tokens of a street: leading direction, name,
-// suffix; units and stray symbols dropped.
-func streetName(toks []string) (dir, name string) {
-	clean := make([]string, 0, len(toks))
+// suffix; units and stray symbols dropped. clean is scratch space.
+func streetName(clean, toks []string) (dir, name string) {
+	clean = clean[:0]
 	for _, t := range toks {
 		if units[t] {
 			break

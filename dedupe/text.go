@@ -22,7 +22,8 @@ var stopWords = map[string]bool{
 // removed. Hashing keeps comparison allocation-free; a 64-bit collision
 // between two words of two descriptions is negligible.
 func tokens(s string) []uint64 {
-	var out []uint64
+	var buf [64]uint64
+	out := buf[:0]
 	var word [64]byte
 	n := 0
 	flush := func() {
@@ -50,7 +51,11 @@ func tokens(s string) []uint64 {
 	}
 	flush()
 	slices.Sort(out)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clone(out) // one exact-size allocation
 }
 
 // jaccard returns |a ∩ b| / |a ∪ b| of two sorted distinct token sets, and
