@@ -290,8 +290,8 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 		return err
 	}
 	defer func() {
-		if rerr := tx.Rollback(); rerr != nil && err == nil {
-			err = errors.Join(rerr, driver.ErrBadConn)
+		if rerr := tx.Rollback(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("end read transaction: %w", rerr), driver.ErrBadConn)
 		}
 	}()
 	w, args := where(f)
