@@ -130,6 +130,10 @@ func (s *server) handleOpen311Post() http.Handler {
 			return
 		}
 		p, err := s.authenticate(r.Context(), credential(r))
+		if err != nil && !errors.Is(err, data.ErrUnauthorized) {
+			s.open311Err(w, r, err) // the store could not be asked (an outage: 503), not a bad key
+			return
+		}
 		if err != nil {
 			s.open311Err(w, r, data.Errorf(data.ErrForbidden, "api_key: a valid intake API key is required"))
 			return
