@@ -209,6 +209,18 @@ func (b *batch) run(nearest bool) []Assignment {
 		}
 	}
 
+	// Receipt times by processing position. They are normally nondecreasing
+	// (the order is by RequestedAt), and then the window start is one
+	// position for all of a request's buckets, found once, and each bucket
+	// (ascending positions) is cut by a binary search over its own compact
+	// int32 slice instead of probing scattered items. The zero time (0 here,
+	// but sorted first) or times beyond UnixNano's range can break the
+	// monotony; those runs search each bucket by time as before.
+	at := make([]int64, n)
+	for p := range at {
+		at[p] = b.items[p].at
+	}
+	monotone := slices.IsSorted(at)
 	best := make([]int32, n)
 	score := make([]float64, n)
 	parallel(n, func(lo, hi int) {
@@ -220,11 +232,25 @@ func (b *batch) run(nearest bool) []Assignment {
 			}
 			self := &b.items[p]
 			d.init(self, b.rule[b.order[p]], time.Unix(0, self.at), nearest)
+			pFrom := int32(0) // first position received at or after d.from
+			if !nearest && monotone {
+				x, _ := slices.BinarySearchFunc(at[:p], d.from, func(t, from int64) int {
+					if t < from {
+						return -1
+					}
+					return 1
+				})
+				pFrom = int32(x)
+			}
 			for _, bid := range searchBuckets[search[p]] {
 				ids := buckets[bid]
 				// candidates received in the window and before p
 				start := 0
-				if !nearest {
+				switch {
+				case nearest:
+				case monotone:
+					start, _ = slices.BinarySearch(ids, pFrom)
+				default:
 					start = sort.Search(len(ids), func(x int) bool { return b.items[ids[x]].at >= d.from })
 				}
 				for _, q := range ids[start:] {
