@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/h3"
 	"github.com/paulmach/orb"
-	"github.com/uber/h3-go/v4"
 )
 
 // RequestIndex is an in-memory point index of the public requests, for
@@ -154,7 +154,7 @@ func (b *IndexBuilder) Build() *RequestIndex {
 	if len(need) > 0 {
 		parallel(len(need), func(lo, hi int) {
 			for k := lo; k < hi; k++ {
-				recs[need[k]].cell = uint64(h3.LatLngToCell(h3.NewLatLng(b.lats[k], b.lons[k]), data.H3Resolution))
+				recs[need[k]].cell = uint64(h3.LatLngToCell(b.lats[k], b.lons[k], data.H3Resolution))
 			}
 		})
 	}
@@ -205,7 +205,7 @@ func (ix *RequestIndex) makeRecord(r *data.Request, computeCell bool) (record, b
 	case isCell(r.H3) && cellRes(r.H3) > data.H3Resolution:
 		rec.cell = cellParent(r.H3, data.H3Resolution)
 	case computeCell:
-		rec.cell = uint64(h3.LatLngToCell(h3.NewLatLng(r.Lat, r.Lon), data.H3Resolution))
+		rec.cell = uint64(h3.LatLngToCell(r.Lat, r.Lon, data.H3Resolution))
 	}
 	return rec, true
 }
@@ -335,8 +335,8 @@ func (ix *RequestIndex) Add(r *data.Request) error {
 	}
 	var cell uint64
 	if !isCell(r.H3) || cellRes(r.H3) < data.H3Resolution {
-		// The cgo call happens outside the readers' lock.
-		cell = uint64(h3.LatLngToCell(h3.NewLatLng(r.Lat, r.Lon), data.H3Resolution))
+		// The cell is computed outside the readers' lock.
+		cell = uint64(h3.LatLngToCell(r.Lat, r.Lon, data.H3Resolution))
 	}
 	ix.mu.Lock()
 	rec, _ := ix.makeRecord(r, false)
