@@ -46,8 +46,8 @@ func TestHostileInputs(t *testing.T) {
 	admin := []string{"Authorization", "Bearer " + adminKey}
 	type hostile struct {
 		name, method, path, ctype, body string
-		hdr                              []string
-		filter                           bool // a read filter: 200 with nothing matched is acceptable
+		hdr                             []string
+		filter                          bool // a read filter: 200 with nothing matched is acceptable
 	}
 	var cases []hostile
 	for _, inj := range []string{`' OR '1'='1`, `1; DROP TABLE requests;--`, `SGA' UNION SELECT * FROM api_keys--`, `%' OR 1=1 --`} {
