@@ -59,7 +59,7 @@ func intakeBench(b *testing.B) *intakeFixture {
 }
 
 // BenchmarkIntakeDecision is the intake decision with one million open
-// requests indexed: the new request's H3 cell and search disk (cgo),
+// requests indexed: the new request's H3 cell and search disk (data/h3, pure Go),
 // candidates from the (group, cell) buckets, filters and scoring. It reports
 // ns/op and the median and 99th percentile of sampled per-decision times.
 func BenchmarkIntakeDecision(b *testing.B) {
@@ -146,7 +146,7 @@ func BenchmarkSearchCells(b *testing.B) {
 
 // BenchmarkRecluster re-clusters 200,000 synthetic requests over 36 days
 // (the density of a 2-million-request year). Cells are not stored, so the
-// run computes them through cgo.
+// run computes them (data/h3, pure Go).
 func BenchmarkRecluster(b *testing.B) {
 	benchRecluster(b, 200_000, 36, false)
 }
