@@ -17,7 +17,7 @@
 // exactly).
 //
 // A request's finest cell comes from its Lon/Lat through a pure-Go port of
-// H3's latLngToCell (h3cell.go, checked cell for cell against h3-go): one
+// H3's latLngToCell (package data/h3, checked cell for cell against h3-go): one
 // call per request and no cgo, because a cgo call costs 1.5-5 µs and 2
 // million of them alone exceed the start-up budget. Parents are bit
 // operations. A request without coordinates falls back to Request.H3 when
