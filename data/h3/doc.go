@@ -19,5 +19,10 @@
 // What it does not cover (cell boundaries, polygon filling, local IJ
 // coordinates, directed edges) stays with h3-go; those are not on hot paths.
 //
+// Licence: H3 is Copyright 2016-2021 Uber Technologies, Inc., under the
+// Apache License 2.0 (the licence of geo311 too, see LICENSE). The tables in
+// tables.go and the algorithms in this package are derived from its C
+// sources as distributed in github.com/uber/h3-go/v4 v4.1.0.
+//
 // The package imports only the standard library and holds no state.
 package h3
