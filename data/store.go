@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -37,6 +38,48 @@ type RequestFilter struct {
 	// then number descending, unless Ascending.
 	Limit, Offset int
 	Ascending     bool
+}
+
+// Validate checks a filter's values before any query; every store calls it,
+// so bad filters fail the same way everywhere.
+func (f *RequestFilter) Validate() error {
+	switch f.Status {
+	case "", "open", "closed":
+	default:
+		return Invalid("status", "%q is not a status (open, closed)", f.Status)
+	}
+	if f.Limit < 0 {
+		return Invalid("limit", "must not be negative")
+	}
+	if f.Offset < 0 {
+		return Invalid("offset", "must not be negative")
+	}
+	switch f.Duplicates {
+	case DuplicatesInclude, DuplicatesExclude, DuplicatesOnly:
+	default:
+		return Invalid("duplicates", "unknown duplicate filter %d", f.Duplicates)
+	}
+	if c := f.Near; c != nil {
+		if !(c.RadiusM >= 0) || math.IsInf(c.RadiusM, 0) {
+			return Invalid("radius", "%v is not a radius in metres", c.RadiusM)
+		}
+		if !(c.Lat >= -90 && c.Lat <= 90) || !(c.Lon >= -180 && c.Lon <= 180) {
+			return Invalid("lat", "centre %v, %v is not a WGS84 point", c.Lon, c.Lat)
+		}
+	}
+	if b := f.BBox; b != nil {
+		for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return Invalid("bbox", "coordinates must be finite numbers")
+			}
+		}
+	}
+	for _, a := range f.Areas {
+		if a.Layer == "" || a.ID == "" {
+			return Invalid("area", "an area filter needs a layer and an id")
+		}
+	}
+	return nil
 }
 
 // Circle is a point and a radius in metres.

@@ -12,47 +12,6 @@ import (
 // earthRadiusM is the mean earth radius (IUGG) of geo311_distance_m.
 const earthRadiusM = 6371008.8
 
-// validateFilter checks a filter's values before any query.
-func validateFilter(f *data.RequestFilter) error {
-	switch f.Status {
-	case "", "open", "closed":
-	default:
-		return data.Invalid("status", "%q is not a status (open, closed)", f.Status)
-	}
-	if f.Limit < 0 {
-		return data.Invalid("limit", "must not be negative")
-	}
-	if f.Offset < 0 {
-		return data.Invalid("offset", "must not be negative")
-	}
-	switch f.Duplicates {
-	case data.DuplicatesInclude, data.DuplicatesExclude, data.DuplicatesOnly:
-	default:
-		return data.Invalid("duplicates", "unknown duplicate filter %d", f.Duplicates)
-	}
-	if c := f.Near; c != nil {
-		if !(c.RadiusM >= 0) || math.IsInf(c.RadiusM, 0) {
-			return data.Invalid("radius", "%v is not a radius in metres", c.RadiusM)
-		}
-		if !(c.Lat >= -90 && c.Lat <= 90) || !(c.Lon >= -180 && c.Lon <= 180) {
-			return data.Invalid("lat", "centre %v, %v is not a WGS84 point", c.Lon, c.Lat)
-		}
-	}
-	if b := f.BBox; b != nil {
-		for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return data.Invalid("bbox", "coordinates must be finite numbers")
-			}
-		}
-	}
-	for _, a := range f.Areas {
-		if a.Layer == "" || a.ID == "" {
-			return data.Invalid("area", "an area filter needs a layer and an id")
-		}
-	}
-	return nil
-}
-
 // sqlQuery collects the conditions and arguments of a query; every value
 // goes in as a parameter.
 type sqlQuery struct {

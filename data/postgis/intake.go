@@ -29,7 +29,7 @@ func (db *DB) CreateRequest(ctx context.Context, in data.Intake) (*data.Request,
 	if err := validateRequest(in.Request); err != nil {
 		return nil, false, fmt.Errorf("postgis: create request: %w", err)
 	}
-	if err := validateFilter(&in.Candidates); err != nil {
+	if err := in.Candidates.Validate(); err != nil {
 		return nil, false, fmt.Errorf("postgis: create request: candidates: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

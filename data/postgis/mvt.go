@@ -55,7 +55,7 @@ func (db *DB) RequestsMVT(ctx context.Context, z, x, y int, f data.RequestFilter
 	}
 	f.ExcludePolice = true
 	f.Limit, f.Offset = 0, 0
-	if err := validateFilter(&f); err != nil {
+	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("postgis: %s: %w", op, err)
 	}
 	q := filterQuery(&f)

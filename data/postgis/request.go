@@ -43,7 +43,7 @@ func (db *DB) Requests(ctx context.Context, f data.RequestFilter) ([]*data.Reque
 
 // CountRequests counts the requests matching f, ignoring paging.
 func (db *DB) CountRequests(ctx context.Context, f data.RequestFilter) (int, error) {
-	if err := validateFilter(&f); err != nil {
+	if err := f.Validate(); err != nil {
 		return 0, fmt.Errorf("postgis: count requests: %w", err)
 	}
 	q := filterQuery(&f)
@@ -66,7 +66,7 @@ func (e errStop) Unwrap() error { return e.err }
 // bounded whatever the number of rows. The scan holds one pool connection
 // until it ends; fn may use the store meanwhile.
 func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*data.Request) error) error {
-	if err := validateFilter(&f); err != nil {
+	if err := f.Validate(); err != nil {
 		return fmt.Errorf("postgis: scan requests: %w", err)
 	}
 	err := queryRequests(ctx, db.pool, &f, func(r *data.Request) error {

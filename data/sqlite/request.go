@@ -26,7 +26,7 @@ func (db *DB) CreateRequest(ctx context.Context, in data.Intake) (*data.Request,
 	if err := validateRequest(in.Request); err != nil {
 		return nil, false, fmt.Errorf("sqlite: create request: %w", err)
 	}
-	if err := validateFilter(&in.Candidates); err != nil {
+	if err := in.Candidates.Validate(); err != nil {
 		return nil, false, fmt.Errorf("sqlite: create request: candidates: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -211,7 +211,7 @@ func (db *DB) Requests(ctx context.Context, f data.RequestFilter) ([]*data.Reque
 
 // CountRequests counts the requests matching f, ignoring paging.
 func (db *DB) CountRequests(ctx context.Context, f data.RequestFilter) (int, error) {
-	if err := validateFilter(&f); err != nil {
+	if err := f.Validate(); err != nil {
 		return 0, fmt.Errorf("sqlite: count requests: %w", err)
 	}
 	w, args := where(&f)
@@ -241,7 +241,7 @@ func (e errStop) Unwrap() error { return e.err }
 // scan ends. A scan whose fn is slow (a client downloading an export)
 // therefore costs WAL size, never blocks a writer.
 func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*data.Request) error) error {
-	if err := validateFilter(&f); err != nil {
+	if err := f.Validate(); err != nil {
 		return fmt.Errorf("sqlite: scan requests: %w", err)
 	}
 	conn, err := db.r.Conn(ctx)
