@@ -133,6 +133,11 @@ func dsn(abs string, readOnly bool, busy time.Duration) string {
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	q.Set("_foreign_keys", "1")
 	q.Set("_synchronous", "FULL")
+	// Keep the connection's recently used statements prepared, keyed by
+	// their SQL: the filter queries are built per call (the dedupe
+	// candidates of every intake, inside the write transaction), and
+	// compiling one cost more than running it.
+	q.Set("_stmt_cache_size", "64")
 	if readOnly {
 		q.Set("_query_only", "1")
 		q.Set("_txlock", "deferred")
