@@ -54,11 +54,19 @@ func where(f *data.RequestFilter) (string, []any) {
 			args = append(args, string(v))
 		}
 	}
+	// With cells, requests_h3_requested is the narrow index (a few cells
+	// around a point): without statistics SQLite would rather walk
+	// requests_status over every open request of the time window, so the
+	// unary + keeps that index out of the choice.
+	closed := "r.closed"
+	if len(f.Cells) > 0 {
+		closed = "+r.closed"
+	}
 	switch f.Status {
 	case "open":
-		conds = append(conds, "r.closed = 0")
+		conds = append(conds, closed+" = 0")
 	case "closed":
-		conds = append(conds, "r.closed = 1")
+		conds = append(conds, closed+" = 1")
 	}
 	if !f.From.IsZero() {
 		conds, args = append(conds, "r.requested_at >= ?"), append(args, formatTime(clampTime(f.From)))

@@ -220,6 +220,10 @@ func TestQueryPlans(t *testing.T) {
 		{"near", data.RequestFilter{Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 250}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
 		{"cells", data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20}}, "requests_h3"},
 		{"state", data.RequestFilter{States: []data.State{data.StateAssigned}}, "requests_state"},
+		// The HTTP intake's candidates: the cells around the point, a
+		// window of days, open requests.
+		{"intake candidates", data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20, 0x0890000000000000 | 6<<20,
+			0x0890000000000000 | 7<<20}, From: start, To: start.Add(30 * 24 * time.Hour), Status: "open"}, "requests_h3_requested (h3=? AND requested_at>?"},
 		{"dedupe candidates", data.RequestFilter{ServiceCodes: []string{"PHF"}, Status: "open", Duplicates: data.DuplicatesExclude,
 			Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 50}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
 	} {

@@ -1,0 +1,56 @@
+package sqlite
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+// TestIntakeCandidatesPlan checks the plan of the HTTP intake's dedupe
+// candidates (cells, a time window, open) before and after ANALYZE: a
+// store that never ran ANALYZE (the usual case) must also search
+// requests_h3_requested by cell and time, not walk requests_status over
+// every open request of the window.
+func TestIntakeCandidatesPlan(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	if _, _, err := db.ImportRequests(ctx, synthRequests(rand.New(rand.NewPCG(5, 6)), 0, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20, 0x0890000000000000 | 6<<20, 0x0890000000000000 | 7<<20},
+		From: start, To: start.Add(30 * 24 * time.Hour), Status: "open"}
+	const want = "SEARCH r USING INDEX requests_h3_requested (h3=? AND requested_at>? AND requested_at<?)"
+	for _, stats := range []bool{false, true} {
+		if stats {
+			if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, args := where(&f)
+		ol, oargs := orderLimit(&f)
+		rows, err := db.w.QueryContext(ctx, `EXPLAIN QUERY PLAN `+selectColumns+from(&f)+w+ol, append(args, oargs...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if p := strings.Join(plan, " | "); !strings.Contains(p, want) {
+			t.Errorf("statistics %v: plan %q, want %q", stats, p, want)
+		}
+	}
+}
