@@ -64,6 +64,7 @@ var errClosed = errors.New("export: writer is closed")
 type arrowRequestWriter struct {
 	s      *settings
 	mem    memory.Allocator
+	pool   *recyclingAllocator // the builders' allocator, over mem
 	schema *arrow.Schema
 	out    *output
 	sink   batchSink
@@ -108,6 +109,8 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 		return nil, err
 	}
 	w.sink = sink
+	w.pool = newRecyclingAllocator(mem)
+	mem = w.pool
 	w.number = array.NewStringBuilder(mem)
 	for i := 0; i < nHeadDicts+len(s.layers); i++ {
 		w.dicts = append(w.dicts, newDictColumn(mem))
@@ -312,9 +315,9 @@ func (w *arrowRequestWriter) flush() error {
 		c.Release()
 	}
 	w.n = 0
-	w.reserve()
 	err := w.sink.write(rec)
-	rec.Release()
+	rec.Release() // its buffers go back to the pool, for reserve
+	w.reserve()
 	if err != nil {
 		w.err = err
 	}
@@ -375,6 +378,7 @@ func (w *arrowRequestWriter) release() {
 	if w.point != nil {
 		w.point.Release()
 	}
+	w.pool.drain()
 }
 
 func (w *arrowRequestWriter) Stats() Stats {
