@@ -111,7 +111,7 @@ func NewCubeWriter(w io.Writer, f Format, opt Options) (CubeWriter, error) {
 	cw.cell = array.NewUint64Builder(mem)
 	cw.res = array.NewInt8Builder(mem)
 	cw.day = array.NewDate32Builder(mem)
-	cw.code = newDictColumn(mem)
+	cw.code = newDictColumn(mem, s.batch)
 	cw.opened = array.NewInt64Builder(mem)
 	cw.closedB = array.NewInt64Builder(mem)
 	if s.wkb {

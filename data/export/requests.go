@@ -113,7 +113,7 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 	mem = w.pool
 	w.number = array.NewStringBuilder(mem)
 	for i := 0; i < nHeadDicts+len(s.layers); i++ {
-		w.dicts = append(w.dicts, newDictColumn(mem))
+		w.dicts = append(w.dicts, newDictColumn(mem, s.batch))
 		w.dictIndex = append(w.dictIndex, 1+i)
 	}
 	w.areaVals = make([]string, len(s.layers))
