@@ -266,6 +266,30 @@ func bboxOf(minLon, minLat, maxLon, maxLat float64) *orb.Bound {
 // store holding 20,000 requests. It reports intakes/s (wall), the latency
 // percentiles p50-ms and p99-ms, and CPU per intake (cpu-ns/op).
 func BenchmarkCreateRequestParallel8(b *testing.B) {
+	benchIntakeParallel8(b, func(r *data.Request) data.RequestFilter {
+		return data.RequestFilter{ServiceCodes: []string{r.ServiceCode}, Status: "open",
+			Duplicates: data.DuplicatesExclude, Near: &data.Circle{Lon: r.Lon, Lat: r.Lat, RadiusM: 50}}
+	})
+}
+
+// BenchmarkCreateRequestCellsParallel8 is BenchmarkCreateRequestParallel8
+// with the candidates the HTTP intake asks for (cmd/geo311/intake.go): the
+// H3 cells around the point, the last 30 days, open requests, every service
+// code (Decide keeps the codes it wants).
+func BenchmarkCreateRequestCellsParallel8(b *testing.B) {
+	benchIntakeParallel8(b, func(r *data.Request) data.RequestFilter {
+		cells := make([]uint64, 0, 7)
+		for k := -3; k <= 3; k++ {
+			cells = append(cells, uint64(int64(r.H3)+int64(k)<<20))
+		}
+		return data.RequestFilter{Cells: cells, From: r.RequestedAt.Add(-30 * data.Day),
+			To: r.RequestedAt.Add(time.Nanosecond), Status: "open"}
+	})
+}
+
+// benchIntakeParallel8 runs the intakes of the Parallel8 benchmarks, with
+// the candidates of each request from candidates.
+func benchIntakeParallel8(b *testing.B, candidates func(r *data.Request) data.RequestFilter) {
 	const workers = 8
 	db := openBench(b, config{readers: 2, busyTimeout: busyTimeout})
 	ctx := context.Background()
@@ -292,13 +316,14 @@ func BenchmarkCreateRequestParallel8(b *testing.B) {
 					Request:  r,
 					Notes:    []data.Note{{At: r.RequestedAt, Actor: "resident", Event: data.EventCreated}},
 					LockKeys: []int64{int64(r.H3 >> 20)},
-					Candidates: data.RequestFilter{ServiceCodes: []string{r.ServiceCode}, Status: "open",
-						Duplicates: data.DuplicatesExclude, Near: &data.Circle{Lon: r.Lon, Lat: r.Lat, RadiusM: 50}},
+					Candidates: candidates(r),
 					Decide: func(c []*data.Request) (*data.DuplicateLink, error) {
-						if len(c) == 0 {
-							return nil, nil
+						for _, c := range c {
+							if c.ServiceCode == r.ServiceCode && !c.Duplicate {
+								return &data.DuplicateLink{Primary: c.Number, Reason: "bench"}, nil
+							}
 						}
-						return &data.DuplicateLink{Primary: c[0].Number, Reason: "bench"}, nil
+						return nil, nil
 					},
 				}
 				t0 := time.Now()
