@@ -313,9 +313,9 @@ func benchIntakeParallel8(b *testing.B, candidates func(r *data.Request) data.Re
 				r.Number, r.UpdatedAt = "", time.Time{}
 				r.RequestedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seq.Add(1)) * time.Second)
 				in := data.Intake{
-					Request:  r,
-					Notes:    []data.Note{{At: r.RequestedAt, Actor: "resident", Event: data.EventCreated}},
-					LockKeys: []int64{int64(r.H3 >> 20)},
+					Request:    r,
+					Notes:      []data.Note{{At: r.RequestedAt, Actor: "resident", Event: data.EventCreated}},
+					LockKeys:   []int64{int64(r.H3 >> 20)},
 					Candidates: candidates(r),
 					Decide: func(c []*data.Request) (*data.DuplicateLink, error) {
 						for _, c := range c {
