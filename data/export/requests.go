@@ -74,24 +74,23 @@ type arrowRequestWriter struct {
 	closed bool
 
 	n         int // rows in the current batch
-	number    *array.StringBuilder
+	number    *strColumn
 	dicts     []*dictColumn // kind .. origin, then layers
 	dictIndex []int         // column index of each dict
 	areaVals  []string
 	times     [3]*array.TimestampBuilder
 	duplicate *array.BooleanBuilder
-	parent    *array.StringBuilder
+	parent    *strColumn
 	dupCount  *array.Int32Builder
 	meToo     *array.Int32Builder
 	police    *array.BooleanBuilder
-	text      [3]*array.StringBuilder // description, address, zip
+	text      [3]*strColumn // description, address, zip
 	h3        *array.Uint64Builder
 	lon, lat  *array.Float64Builder
 	point     *array.StructBuilder
 	px, py    *array.Float64Builder
 	wkb       *array.BinaryBuilder
 	wkbBuf    []byte
-	textBytes [5]int // string data of the last batch: text columns, number, parent
 }
 
 var nullValid = []bool{false}
@@ -111,7 +110,7 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 	w.sink = sink
 	w.pool = newRecyclingAllocator(mem)
 	mem = w.pool
-	w.number = array.NewStringBuilder(mem)
+	w.number = newStrColumn(s.batch)
 	for i := 0; i < nHeadDicts+len(s.layers); i++ {
 		w.dicts = append(w.dicts, newDictColumn(mem, s.batch))
 		w.dictIndex = append(w.dictIndex, 1+i)
@@ -121,12 +120,12 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 		w.times[i] = array.NewTimestampBuilder(mem, tsType)
 	}
 	w.duplicate = array.NewBooleanBuilder(mem)
-	w.parent = array.NewStringBuilder(mem)
+	w.parent = newStrColumn(s.batch)
 	w.dupCount = array.NewInt32Builder(mem)
 	w.meToo = array.NewInt32Builder(mem)
 	w.police = array.NewBooleanBuilder(mem)
 	for i := range w.text {
-		w.text[i] = array.NewStringBuilder(mem)
+		w.text[i] = newStrColumn(s.batch)
 	}
 	w.h3 = array.NewUint64Builder(mem)
 	w.lon = array.NewFloat64Builder(mem)
@@ -143,10 +142,9 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 }
 
 // reserve sizes the builders for a full batch, so that appends do not
-// grow (and copy) buffers. String data is sized from the last batch.
+// grow (and copy) buffers; Write relies on it (UnsafeAppend).
 func (w *arrowRequestWriter) reserve() {
 	n := w.s.batch
-	w.number.Reserve(n)
 	for _, d := range w.dicts {
 		d.indices.Reserve(n)
 	}
@@ -154,16 +152,9 @@ func (w *arrowRequestWriter) reserve() {
 		t.Reserve(n)
 	}
 	w.duplicate.Reserve(n)
-	w.parent.Reserve(n)
 	w.dupCount.Reserve(n)
 	w.meToo.Reserve(n)
 	w.police.Reserve(n)
-	for i, t := range w.text {
-		t.Reserve(n)
-		t.ReserveData(w.textBytes[i])
-	}
-	w.number.ReserveData(w.textBytes[3])
-	w.parent.ReserveData(w.textBytes[4])
 	w.h3.Reserve(n)
 	w.lon.Reserve(n)
 	w.lat.Reserve(n)
@@ -173,14 +164,6 @@ func (w *arrowRequestWriter) reserve() {
 	} else {
 		w.point.Reserve(n)
 	}
-}
-
-func appendString(b *array.StringBuilder, s string) {
-	if s == "" {
-		b.AppendNull()
-		return
-	}
-	b.Append(s)
 }
 
 func appendTime(b *array.TimestampBuilder, t time.Time) {
@@ -205,7 +188,7 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 		w.stats.Skipped++
 		return nil
 	}
-	w.number.Append(r.Number)
+	w.number.append(r.Number)
 	d := w.dicts
 	d[0].append(string(r.Kind))
 	d[1].append(r.ServiceCode)
@@ -225,13 +208,13 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 	appendTime(w.times[1], r.UpdatedAt)
 	appendTime(w.times[2], r.ClosedAt)
 	w.duplicate.Append(r.Duplicate)
-	appendString(w.parent, r.ParentNumber)
+	w.parent.appendOrNull(r.ParentNumber)
 	w.dupCount.Append(int32(r.DuplicateCount))
 	w.meToo.Append(int32(r.MeToo))
 	w.police.Append(r.PoliceRelated || r.Kind == data.KindCommunityConcern)
-	appendString(w.text[0], r.Description)
-	appendString(w.text[1], r.Address)
-	appendString(w.text[2], r.ZIP)
+	w.text[0].appendOrNull(r.Description)
+	w.text[1].appendOrNull(r.Address)
+	w.text[2].appendOrNull(r.ZIP)
 	if r.H3 == 0 {
 		w.h3.AppendNull()
 	} else {
@@ -264,7 +247,7 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 	}
 	w.n++
 	w.stats.Rows++
-	if w.n >= w.s.batch {
+	if w.n >= w.s.batch || w.text[0].full() || w.text[1].full() {
 		return w.flush()
 	}
 	return nil
@@ -287,22 +270,18 @@ func (w *arrowRequestWriter) flush() error {
 	if w.n == 0 {
 		return nil
 	}
-	for i, t := range w.text {
-		w.textBytes[i] = t.DataLen()
-	}
-	w.textBytes[3], w.textBytes[4] = w.number.DataLen(), w.parent.DataLen()
 	cols := make([]arrow.Array, 0, len(w.schema.Fields()))
-	cols = append(cols, w.number.NewArray())
+	cols = append(cols, w.number.newArray(w.pool))
 	for _, d := range w.dicts {
 		cols = append(cols, d.newArray())
 	}
 	for _, t := range w.times {
 		cols = append(cols, t.NewArray())
 	}
-	cols = append(cols, w.duplicate.NewArray(), w.parent.NewArray(), w.dupCount.NewArray(), w.meToo.NewArray(),
+	cols = append(cols, w.duplicate.NewArray(), w.parent.newArray(w.pool), w.dupCount.NewArray(), w.meToo.NewArray(),
 		w.police.NewArray())
 	for _, t := range w.text {
-		cols = append(cols, t.NewArray())
+		cols = append(cols, t.newArray(w.pool))
 	}
 	cols = append(cols, w.h3.NewArray(), w.lon.NewArray(), w.lat.NewArray())
 	if w.s.wkb {
@@ -354,7 +333,6 @@ func (w *arrowRequestWriter) Close() error {
 }
 
 func (w *arrowRequestWriter) release() {
-	w.number.Release()
 	for _, d := range w.dicts {
 		d.release()
 	}
@@ -362,13 +340,9 @@ func (w *arrowRequestWriter) release() {
 		t.Release()
 	}
 	w.duplicate.Release()
-	w.parent.Release()
 	w.dupCount.Release()
 	w.meToo.Release()
 	w.police.Release()
-	for _, t := range w.text {
-		t.Release()
-	}
 	w.h3.Release()
 	w.lon.Release()
 	w.lat.Release()
