@@ -166,12 +166,13 @@ func (w *arrowRequestWriter) reserve() {
 	}
 }
 
+// appendTime appends t, null if zero, to b, which has room (see reserve).
 func appendTime(b *array.TimestampBuilder, t time.Time) {
 	if t.IsZero() {
-		b.AppendNull()
+		b.UnsafeAppendBoolToBitmap(false)
 		return
 	}
-	b.Append(arrow.Timestamp(t.UnixMicro()))
+	b.UnsafeAppend(arrow.Timestamp(t.UnixMicro()))
 }
 
 func (w *arrowRequestWriter) Write(r *data.Request) error {
@@ -207,22 +208,23 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 	appendTime(w.times[0], r.RequestedAt)
 	appendTime(w.times[1], r.UpdatedAt)
 	appendTime(w.times[2], r.ClosedAt)
-	w.duplicate.Append(r.Duplicate)
+	// The builders have room for the batch (reserve), hence UnsafeAppend.
+	w.duplicate.UnsafeAppend(r.Duplicate)
 	w.parent.appendOrNull(r.ParentNumber)
-	w.dupCount.Append(int32(r.DuplicateCount))
-	w.meToo.Append(int32(r.MeToo))
-	w.police.Append(r.PoliceRelated || r.Kind == data.KindCommunityConcern)
+	w.dupCount.UnsafeAppend(int32(r.DuplicateCount))
+	w.meToo.UnsafeAppend(int32(r.MeToo))
+	w.police.UnsafeAppend(r.PoliceRelated || r.Kind == data.KindCommunityConcern)
 	w.text[0].appendOrNull(r.Description)
 	w.text[1].appendOrNull(r.Address)
 	w.text[2].appendOrNull(r.ZIP)
 	if r.H3 == 0 {
-		w.h3.AppendNull()
+		w.h3.UnsafeAppendBoolToBitmap(false)
 	} else {
-		w.h3.Append(r.H3)
+		w.h3.UnsafeAppend(r.H3)
 	}
 	if validLonLat(r.Lon, r.Lat) {
-		w.lon.Append(r.Lon)
-		w.lat.Append(r.Lat)
+		w.lon.UnsafeAppend(r.Lon)
+		w.lat.UnsafeAppend(r.Lat)
 		w.bb.add(r.Lon, r.Lat)
 		if w.s.wkb {
 			w.wkbBuf = appendWKBPoint(w.wkbBuf[:0], r.Lon, r.Lat)
@@ -233,8 +235,8 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 			w.py.Append(r.Lat)
 		}
 	} else {
-		w.lon.AppendNull()
-		w.lat.AppendNull()
+		w.lon.UnsafeAppendBoolToBitmap(false)
+		w.lat.UnsafeAppendBoolToBitmap(false)
 		if w.s.wkb {
 			w.wkb.AppendNull()
 		} else {
