@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/geo311/geo311/data/community"
@@ -22,60 +21,30 @@ func contactsCommand() command {
 // stay, and loading the same file twice changes nothing. A file with bad
 // rows stores nothing unless --allow-errors is given.
 func runContacts(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "contacts", "contacts load [--allow-errors] FILE.csv\n\n"+
-		"Columns: layer, area_id, kind (community_policing_office, district_station, alderman_office, ...), name,\n"+
-		"and at least one of phone, email, address, url; optional hours.\n"+
-		"Contacts are keyed by (layer, area_id, kind); contacts not in the file are kept.")
-	var allowErrors bool
-	cfg, pos, err := loadConfig(e, fs, args, func(c *Config) {
-		c.storeFlags(fs)
-		fs.BoolVar(&allowErrors, "allow-errors", false, "store the good rows of a file with bad rows instead of storing nothing")
+	return runCommunityLoad(ctx, e, args, communityLoad{
+		name: "contacts",
+		help: "Columns: layer, area_id, kind (community_policing_office, district_station, alderman_office, ...), name,\n" +
+			"and at least one of phone, email, address, url; optional hours.\n" +
+			"Contacts are keyed by (layer, area_id, kind); contacts not in the file are kept.",
+		allowHelp: "store the good rows of a file with bad rows instead of storing nothing",
+		load: func(ctx context.Context, l *communityLoadRun) error {
+			cs, rowErrs, err := community.ReadContacts(l.file, l.app.j)
+			if err != nil {
+				return fmt.Errorf("contacts %s: %w", l.fileName, err)
+			}
+			warn := func(ix *geo.Index) int { return warnContactAreas(l.e.stderr, l.fileName, ix, cs, time.Now()) }
+			if err := l.check(ctx, rowErrs, warn); err != nil {
+				return err
+			}
+			ins, upd, err := l.store.UpsertContacts(ctx, l.app.j.ID, cs)
+			if err != nil {
+				return fmt.Errorf("store contacts: %w", err)
+			}
+			fmt.Fprintf(l.e.stdout, "contacts %s: %d read, %d inserted, %d updated, 0 deleted (contacts not in the file are kept), %d row errors, %d warnings\n",
+				l.fileName, len(cs), ins, upd, len(rowErrs), l.warnings)
+			return nil
+		},
 	})
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 || pos[0] != "load" {
-		return usagef("contacts: usage: geo311 contacts load [--allow-errors] FILE.csv")
-	}
-	name := pos[1]
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	log := newLogger(cfg, e.stderr)
-	a, err := openApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	st, err := a.communityStore()
-	if err != nil {
-		return err
-	}
-	cs, rowErrs, err := community.ReadContacts(f, a.j)
-	if err != nil {
-		return fmt.Errorf("contacts %s: %w", name, err)
-	}
-	printRowErrors(e.stderr, name, rowErrs)
-	ix, err := a.loadIndex(ctx, e.stderr)
-	if err != nil {
-		return err
-	}
-	warnings := 0
-	if ix != nil {
-		warnings = warnContactAreas(e.stderr, name, ix, cs, time.Now())
-	}
-	if err := checkRowErrors(name, "contacts", rowErrs, allowErrors); err != nil {
-		return err
-	}
-	ins, upd, err := st.UpsertContacts(ctx, a.j.ID, cs)
-	if err != nil {
-		return fmt.Errorf("store contacts: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "contacts %s: %d read, %d inserted, %d updated, 0 deleted (contacts not in the file are kept), %d row errors, %d warnings\n",
-		name, len(cs), ins, upd, len(rowErrs), warnings)
-	return nil
 }
 
 // warnContactAreas warns about each contact whose area is not in the

@@ -45,20 +45,80 @@ func (a *app) communityStore() (community.Store, error) {
 // with bad rows stores nothing unless --allow-errors is given; then its good
 // rows become the schedule (the bad rows' meetings are not kept).
 func runMeetings(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "meetings", "meetings load [--allow-errors] FILE.csv\n\n"+
-		"Columns: beat (id or group \"0111;0112\"), date (YYYY-MM-DD), time (18:30 or 6:30 PM, local),\n"+
-		"location_name and/or address; optional duration_minutes, lat, lon, notes.\n"+
-		"The file replaces the jurisdiction's whole schedule.")
+	return runCommunityLoad(ctx, e, args, communityLoad{
+		name: "meetings",
+		help: "Columns: beat (id or group \"0111;0112\"), date (YYYY-MM-DD), time (18:30 or 6:30 PM, local),\n" +
+			"location_name and/or address; optional duration_minutes, lat, lon, notes.\n" +
+			"The file replaces the jurisdiction's whole schedule.",
+		allowHelp: "store the good rows of a file with bad rows (they become the whole schedule) instead of storing nothing",
+		load: func(ctx context.Context, l *communityLoadRun) error {
+			ms, rowErrs, err := community.ReadMeetings(l.file, l.app.j)
+			if err != nil {
+				return fmt.Errorf("meetings %s: %w", l.fileName, err)
+			}
+			warn := func(ix *geo.Index) int { return warnMeetingBeats(l.e.stderr, l.fileName, ix, ms) }
+			if err := l.check(ctx, rowErrs, warn); err != nil {
+				return err
+			}
+			ins, upd, del, err := l.store.ReplaceMeetings(ctx, l.app.j.ID, ms)
+			if err != nil {
+				return fmt.Errorf("store meetings: %w", err)
+			}
+			fmt.Fprintf(l.e.stdout, "meetings %s: %d read, %d inserted, %d updated, %d deleted, %d row errors, %d warnings\n",
+				l.fileName, len(ms), ins, upd, del, len(rowErrs), l.warnings)
+			return nil
+		},
+	})
+}
+
+// communityLoad describes one of the CSV load commands of the community
+// directory ("meetings load", "contacts load").
+type communityLoad struct {
+	name, help, allowHelp string
+	load                  func(ctx context.Context, l *communityLoadRun) error
+}
+
+// communityLoadRun is what a load needs once the file and the store are open.
+type communityLoadRun struct {
+	what        string // "meetings" or "contacts"
+	e           *env
+	app         *app
+	store       community.Store
+	file        io.Reader
+	fileName    string
+	allowErrors bool
+	warnings    int
+}
+
+// check prints the row errors, warns (through warn) about ids not in the
+// active boundaries, and ends the load when there are bad rows and
+// --allow-errors was not given.
+func (l *communityLoadRun) check(ctx context.Context, rowErrs []community.RowError, warn func(*geo.Index) int) error {
+	printRowErrors(l.e.stderr, l.fileName, rowErrs)
+	ix, err := l.app.loadIndex(ctx, l.e.stderr)
+	if err != nil {
+		return err
+	}
+	if ix != nil {
+		l.warnings = warn(ix)
+	}
+	return checkRowErrors(l.fileName, l.what, rowErrs, l.allowErrors)
+}
+
+// runCommunityLoad runs "<name> load [--allow-errors] FILE.csv": flags, the
+// file, the app and its community store, then c.load.
+func runCommunityLoad(ctx context.Context, e *env, args []string, c communityLoad) error {
+	fs := newFlagSet(e, c.name, c.name+" load [--allow-errors] FILE.csv\n\n"+c.help)
 	var allowErrors bool
-	cfg, pos, err := loadConfig(e, fs, args, func(c *Config) {
-		c.storeFlags(fs)
-		fs.BoolVar(&allowErrors, "allow-errors", false, "store the good rows of a file with bad rows (they become the whole schedule) instead of storing nothing")
+	cfg, pos, err := loadConfig(e, fs, args, func(cf *Config) {
+		cf.storeFlags(fs)
+		fs.BoolVar(&allowErrors, "allow-errors", false, c.allowHelp)
 	})
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 || pos[0] != "load" {
-		return usagef("meetings: usage: geo311 meetings load [--allow-errors] FILE.csv")
+		return usagef("%s: usage: geo311 %s load [--allow-errors] FILE.csv", c.name, c.name)
 	}
 	name := pos[1]
 	f, err := os.Open(name)
@@ -66,39 +126,16 @@ func runMeetings(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	log := newLogger(cfg, e.stderr)
-	a, err := openApp(ctx, cfg, log)
+	a, err := openApp(ctx, cfg, newLogger(cfg, e.stderr))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	cs, err := a.communityStore()
+	st, err := a.communityStore()
 	if err != nil {
 		return err
 	}
-	ms, rowErrs, err := community.ReadMeetings(f, a.j)
-	if err != nil {
-		return fmt.Errorf("meetings %s: %w", name, err)
-	}
-	printRowErrors(e.stderr, name, rowErrs)
-	ix, err := a.loadIndex(ctx, e.stderr)
-	if err != nil {
-		return err
-	}
-	warnings := 0
-	if ix != nil {
-		warnings = warnMeetingBeats(e.stderr, name, ix, ms)
-	}
-	if err := checkRowErrors(name, "meetings", rowErrs, allowErrors); err != nil {
-		return err
-	}
-	ins, upd, del, err := cs.ReplaceMeetings(ctx, a.j.ID, ms)
-	if err != nil {
-		return fmt.Errorf("store meetings: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "meetings %s: %d read, %d inserted, %d updated, %d deleted, %d row errors, %d warnings\n",
-		name, len(ms), ins, upd, del, len(rowErrs), warnings)
-	return nil
+	return c.load(ctx, &communityLoadRun{what: c.name, e: e, app: a, store: st, file: f, fileName: name, allowErrors: allowErrors})
 }
 
 // printRowErrors writes one line per bad row, "FILE:LINE: column: message",
