@@ -142,17 +142,33 @@ func (s *server) intake(ctx context.Context, in intakeInput) (res *intakeResult,
 		// The cells select (indexed); the group's codes are kept in Decide,
 		// so that a store's planner never prefers a scan of the type's
 		// whole window over the handful of rows in the cells.
+		// No upper time bound: see Decide below.
 		it.Candidates = data.RequestFilter{
 			Cells: cells,
 			From:  now.Add(-time.Duration(window) * data.Day),
-			To:    now.Add(time.Nanosecond),
 		}
 		if rule.IncludeClosedDays <= 0 {
 			it.Candidates.Status = "open"
 		}
 		it.Decide = func(cands []*data.Request) (*data.DuplicateLink, error) {
 			cands = slices.DeleteFunc(cands, func(c *data.Request) bool { return !slices.Contains(codes, c.ServiceCode) })
-			d := dedupe.Decide(r, rule, cands, now)
+			// Every candidate was stored before this intake took its locks,
+			// so it arrived first even when its clock stamp is later (an
+			// intake of another process, or one that won the locks while
+			// this one waited). Decide as of the latest stamp, so that no
+			// candidate looks as if it came from the future.
+			ref, at := r, now
+			for _, c := range cands {
+				if c.RequestedAt.After(at) {
+					at = c.RequestedAt
+				}
+			}
+			if at.After(now) {
+				late := *r
+				late.RequestedAt = at
+				ref = &late
+			}
+			d := dedupe.Decide(ref, rule, cands, at)
 			if !d.Duplicate {
 				return nil, nil
 			}
