@@ -1,7 +1,6 @@
 package postgis
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -161,23 +160,16 @@ func (db *DB) MeetingsFor(ctx context.Context, jurisdiction, beat string) ([]com
 		return nil, wrap(ctx, op, err)
 	}
 	defer rows.Close()
-	zones := map[string]*time.Location{}
+	var starts community.Starts
 	out := []community.Meeting{}
 	for rows.Next() {
 		s, err := scanMeeting(rows)
 		if err != nil {
 			return nil, wrap(ctx, op, err)
 		}
-		loc, ok := zones[s.tz]
-		if !ok {
-			if loc, err = time.LoadLocation(s.tz); err != nil {
-				return nil, fmt.Errorf("postgis: %s: meeting %s: zone: %w", op, s.id, err)
-			}
-			zones[s.tz] = loc
-		}
 		m := community.Meeting{ID: s.id, Beats: s.beats, Duration: time.Duration(s.durationNS),
 			LocationName: s.locationName, Address: s.address, Notes: s.notes, Lon: s.lon, Lat: s.lat}
-		if m.Start, err = community.ParseWall(s.wall, loc); err != nil {
+		if m.Start, err = starts.Start(s.wall, s.tz); err != nil {
 			return nil, fmt.Errorf("postgis: %s: meeting %s: %w", op, s.id, err)
 		}
 		out = append(out, m)
@@ -185,10 +177,7 @@ func (db *DB) MeetingsFor(ctx context.Context, jurisdiction, beat string) ([]com
 	if err := rows.Err(); err != nil {
 		return nil, wrap(ctx, op, err)
 	}
-	// By instant: the wall clocks of different zones do not order.
-	slices.SortFunc(out, func(a, b community.Meeting) int {
-		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID))
-	})
+	community.SortMeetings(out)
 	return out, nil
 }
 

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -141,23 +140,16 @@ func (db *DB) MeetingsFor(ctx context.Context, jurisdiction, beat string) ([]com
 		return nil, wrap(ctx, op, err)
 	}
 	defer rows.Close()
-	zones := map[string]*time.Location{}
+	var starts community.Starts
 	out := []community.Meeting{}
 	for rows.Next() {
 		var s storedMeeting
 		if err := rows.Scan(&s.id, &s.beats, &s.wall, &s.tz, &s.durationNS, &s.locationName, &s.address, &s.notes, &s.lon, &s.lat); err != nil {
 			return nil, wrap(ctx, op, err)
 		}
-		loc, ok := zones[s.tz]
-		if !ok {
-			if loc, err = time.LoadLocation(s.tz); err != nil {
-				return nil, fmt.Errorf("sqlite: %s: meeting %s: zone: %w", op, s.id, err)
-			}
-			zones[s.tz] = loc
-		}
 		m := community.Meeting{ID: s.id, Duration: time.Duration(s.durationNS), LocationName: s.locationName,
 			Address: s.address, Notes: s.notes, Lon: s.lon, Lat: s.lat}
-		if m.Start, err = community.ParseWall(s.wall, loc); err != nil {
+		if m.Start, err = starts.Start(s.wall, s.tz); err != nil {
 			return nil, fmt.Errorf("sqlite: %s: meeting %s: %w", op, s.id, err)
 		}
 		if err := json.Unmarshal([]byte(s.beats), &m.Beats); err != nil {
@@ -168,9 +160,7 @@ func (db *DB) MeetingsFor(ctx context.Context, jurisdiction, beat string) ([]com
 	if err := rows.Err(); err != nil {
 		return nil, wrap(ctx, op, err)
 	}
-	slices.SortFunc(out, func(a, b community.Meeting) int {
-		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID))
-	})
+	community.SortMeetings(out)
 	return out, nil
 }
 
