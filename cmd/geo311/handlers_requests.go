@@ -329,6 +329,17 @@ func (s *server) handleStaffRequests() http.Handler {
 	})
 }
 
+// staffAction reads what every staff action on one request needs: the
+// caller, the request number from the path and the JSON body.
+func (s *server) staffAction(r *http.Request) (*principal, string, transitionBody, error) {
+	var b transitionBody
+	p, number, err := s.staffTarget(r)
+	if err == nil {
+		err = readBody(r, &b)
+	}
+	return p, number, b, err
+}
+
 // staffTarget reads the request named in the path and checks the caller's scope.
 func (s *server) staffTarget(r *http.Request) (*principal, string, error) {
 	p := principalFrom(r.Context())
@@ -462,13 +473,8 @@ func (s *server) approval(r *http.Request, req *data.Request, b transitionBody) 
 func (s *server) handleTransition(action string) http.Handler {
 	fn := transitions[action]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, number, err := s.staffTarget(r)
+		p, number, b, err := s.staffAction(r)
 		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-		var b transitionBody
-		if err := readBody(r, &b); err != nil {
 			s.error(w, r, err)
 			return
 		}
@@ -495,13 +501,8 @@ func (s *server) handleTransition(action string) http.Handler {
 // a note.
 func (s *server) handleUnlink() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, number, err := s.staffTarget(r)
+		p, number, b, err := s.staffAction(r)
 		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-		var b transitionBody
-		if err := readBody(r, &b); err != nil {
 			s.error(w, r, err)
 			return
 		}
@@ -560,13 +561,8 @@ func (s *server) adjustPrimary(ctx context.Context, number string, delta int, n 
 // Its own duplicates keep pointing at it (chains resolve to the root).
 func (s *server) handleMerge() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, number, err := s.staffTarget(r)
+		p, number, b, err := s.staffAction(r)
 		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-		var b transitionBody
-		if err := readBody(r, &b); err != nil {
 			s.error(w, r, err)
 			return
 		}
