@@ -64,6 +64,16 @@ func migrate(ctx context.Context, w *sql.DB) (applied int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: migrations: %w", err)
 	}
+	return applyMigrations(ctx, w, ms)
+}
+
+// applyMigrations applies the migrations of ms (a prefix of migrations(),
+// in version order) that the database lacks. migrate passes every embedded
+// migration; tests pass a prefix to build a database of an older version.
+func applyMigrations(ctx context.Context, w *sql.DB, ms []migration) (applied int, err error) {
+	if len(ms) == 0 {
+		return 0, fmt.Errorf("sqlite: migrations: none to apply")
+	}
 	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER NOT NULL PRIMARY KEY,
     name       TEXT    NOT NULL,
