@@ -130,14 +130,14 @@ func (g *groupCommit) commit(group []*intakeJob) {
 			results[i].err = fmt.Errorf("sqlite: create request: %w", err)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT intake`); err != nil {
+		if _, err := g.stmts.exec(ctx, tx, sqlSavepoint); err != nil {
 			failAll(wrap(ctx, "create request: savepoint", err))
 			return
 		}
 		r, created, err := createInTx(ctx, tx, &g.stmts, j.in, now)
 		if err != nil {
 			results[i].err = fmt.Errorf("sqlite: create request: %w", err)
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO intake`); err != nil {
+			if _, err := g.stmts.exec(ctx, tx, sqlRollbackTo); err != nil {
 				failAll(wrap(ctx, "create request: rollback to savepoint", err))
 				return
 			}
@@ -145,7 +145,7 @@ func (g *groupCommit) commit(group []*intakeJob) {
 			results[i] = intakeResult{r: r, created: created}
 			ok++
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE intake`); err != nil {
+		if _, err := g.stmts.exec(ctx, tx, sqlRelease); err != nil {
 			failAll(wrap(ctx, "create request: release savepoint", err))
 			return
 		}

@@ -71,7 +71,7 @@ func createInTx(ctx context.Context, tx *sql.Tx, sc *stmtCache, in data.Intake, 
 	var link *data.DuplicateLink
 	if in.Decide != nil {
 		var cands []*data.Request
-		if err := queryRequests(ctx, tx, &in.Candidates, func(c *data.Request) error {
+		if err := queryRequests(ctx, tx, sc, &in.Candidates, func(c *data.Request) error {
 			cands = append(cands, c)
 			return nil
 		}); err != nil {
@@ -345,11 +345,12 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 }
 
 // queryRequests runs the query of f on tx (a read snapshot, or the write
-// transaction of an intake) and calls fn for each row.
-func queryRequests(ctx context.Context, tx *sql.Tx, f *data.RequestFilter, fn func(*data.Request) error) error {
+// transaction of an intake, whose statements sc caches; sc may be nil) and
+// calls fn for each row.
+func queryRequests(ctx context.Context, tx *sql.Tx, sc *stmtCache, f *data.RequestFilter, fn func(*data.Request) error) error {
 	w, args := where(f)
 	ol, oargs := orderLimit(f)
-	rows, err := tx.QueryContext(ctx, selectColumns+from(f)+w+ol, append(args, oargs...)...)
+	rows, err := sc.query(ctx, tx, selectColumns+from(f)+w+ol, append(args, oargs...)...)
 	if err != nil {
 		return err
 	}

@@ -21,16 +21,48 @@ const (
     VALUES (?, ?, ?, ?, ?, ?, ?)`
 	sqlCountDuplicate = `UPDATE requests SET duplicate_count = duplicate_count + 1, updated_at = ? WHERE id = ?`
 	sqlIdempotencyPut = `INSERT INTO request_idempotency (key, number, created_at) VALUES (?, ?, ?)`
+	sqlSavepoint      = `SAVEPOINT intake`
+	sqlRollbackTo     = `ROLLBACK TO intake`
+	sqlRelease        = `RELEASE intake`
 )
 
 var intakeSQL = []string{sqlIdempotencyFind, sqlRequestID, sqlNextNumber, sqlInsertNote, sqlCountDuplicate,
-	sqlIdempotencyPut, insertRequest, selectRequest + ` WHERE number = ?`}
+	sqlIdempotencyPut, insertRequest, selectRequest + ` WHERE number = ?`, sqlSavepoint, sqlRollbackTo, sqlRelease}
+
+// maxLearned bounds the statements a cache learns (see learn). The
+// candidates queries of dedupe differ only in how many cells they name and
+// which flags they set, so a few dozen texts cover them.
+const maxLearned = 64
 
 // stmtCache holds statements prepared on the writer. prepare must run while
 // no transaction holds the writer's only connection.
 type stmtCache struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+	// learned counts the statements prepared for learn; pending are
+	// those met inside a transaction, prepared by the next prepare.
+	learned int
+	pending []string
+}
+
+// learn marks q, a statement built at run time (the candidates query), to
+// be prepared on the writer before the next transaction, unless the cache
+// already holds maxLearned such statements.
+func (c *stmtCache) learn(q string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[q] != nil || c.learned+len(c.pending) >= maxLearned {
+		return
+	}
+	for _, p := range c.pending {
+		if p == q {
+			return
+		}
+	}
+	c.pending = append(c.pending, q)
 }
 
 // prepare prepares the intake statements not yet prepared.
@@ -49,6 +81,18 @@ func (c *stmtCache) prepare(ctx context.Context, w *sql.DB) error {
 			return err
 		}
 		c.m[q] = s
+	}
+	for len(c.pending) > 0 {
+		q := c.pending[0]
+		c.pending = c.pending[1:] // dropped even if it fails: it runs unprepared then
+		if c.m[q] == nil {
+			s, err := w.PrepareContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			c.m[q] = s
+			c.learned++
+		}
 	}
 	return nil
 }
@@ -73,6 +117,21 @@ func (c *stmtCache) exec(ctx context.Context, tx *sql.Tx, q string, args ...any)
 		return nil, err
 	}
 	return s.ExecContext(ctx, args...)
+}
+
+// query runs q on tx; a q not yet cached is prepared in tx and learned
+// (prepared on the writer before the next transaction).
+func (c *stmtCache) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if c != nil {
+		c.mu.Lock()
+		s := c.m[q]
+		c.mu.Unlock()
+		if s != nil {
+			return tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+		}
+		c.learn(q)
+	}
+	return tx.QueryContext(ctx, q, args...)
 }
 
 func (c *stmtCache) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Row, error) {
