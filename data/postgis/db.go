@@ -155,6 +155,13 @@ func migrate(ctx context.Context, conn *pgx.Conn) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
+	return applyMigrations(ctx, conn, ms)
+}
+
+// applyMigrations applies the migrations of ms (a prefix of migrations(), in
+// version order) that the database lacks. migrate passes every embedded
+// migration; tests pass a prefix to build a database of an older version.
+func applyMigrations(ctx context.Context, conn *pgx.Conn, ms []migration) (uint32, error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return 0, wrap(ctx, "migrate", err)
@@ -193,6 +200,14 @@ func migrate(ctx context.Context, conn *pgx.Conn) (uint32, error) {
 	known := 0
 	for _, m := range ms {
 		known = max(known, m.version)
+	}
+	// A newer binary wrote this database: refuse it before applying or
+	// checking anything (its migrations may depend on ones this binary
+	// lacks).
+	if latest > known {
+		return 0, fmt.Errorf("postgis: migrate: the database has schema version %d, newer than this binary's %d: upgrade geo311", latest, known)
+	}
+	for _, m := range ms {
 		if a, ok := applied[m.version]; ok {
 			if a.checksum != m.checksum {
 				return 0, fmt.Errorf("postgis: migrate: migration %04d_%s applied to the database differs from this binary's (checksum %.12s, want %.12s)",
@@ -210,9 +225,6 @@ func migrate(ctx context.Context, conn *pgx.Conn) (uint32, error) {
 			m.version, m.name, m.checksum); err != nil {
 			return 0, wrap(ctx, "migrate: record version", err)
 		}
-	}
-	if latest > known {
-		return 0, fmt.Errorf("postgis: migrate: the database has schema version %d, newer than this binary's %d: upgrade geo311", latest, known)
 	}
 	var oid uint32
 	if err := tx.QueryRow(ctx, "SELECT 'geometry'::regtype::oid").Scan(&oid); err != nil {
