@@ -54,11 +54,31 @@ func (l LSN) String() string {
 // primary has reached the replica before its schema is checked. A server
 // that is not in recovery (not a standby) has nothing to replay.
 //
+// OpenReader is NewReader followed by CheckReader; an unreachable server is
+// data.ErrUnavailable, a replay that did not reach catchUp in time keeps
+// ctx's error in the chain.
+func OpenReader(ctx context.Context, url string, catchUp LSN) (*DB, error) {
+	db, err := NewReader(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckReader(ctx, catchUp); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// NewReader prepares a read-only store on url without connecting (its
+// connections are made when first used), for a caller that starts while
+// the replica is down and checks it later with CheckReader: reads through
+// it are only meaningful once CheckReader succeeded.
+//
 // Sessions run with default_transaction_read_only=on (a reader pointed at a
 // writable server still never writes) and application_name geo311-reader
-// unless the URL sets one. The returned store has the methods of every
-// store; those that write fail (SQLSTATE 25006).
-func OpenReader(ctx context.Context, url string, catchUp LSN) (*DB, error) {
+// unless the URL sets one. The store has the methods of every store; those
+// that write fail (SQLSTATE 25006).
+func NewReader(url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, data.Invalid("read_database_url", "cannot parse the database URL: %v", err)
@@ -71,30 +91,23 @@ func OpenReader(ctx context.Context, url string, catchUp LSN) (*DB, error) {
 		rp["application_name"] = "geo311-reader"
 	}
 	rp["default_transaction_read_only"] = "on"
-
-	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
-	if err != nil {
-		return nil, wrap(ctx, "reader: connect", err)
-	}
-	geomOID, err := func() (uint32, error) {
-		if catchUp != 0 {
-			if err := waitReplay(ctx, conn, catchUp); err != nil {
-				return 0, err
-			}
-		}
-		return checkSchema(ctx, conn)
-	}()
-	conn.Close(context.WithoutCancel(ctx))
-	if err != nil {
-		return nil, err
-	}
+	// The geometry type's OID is the primary's (a physical replica is a
+	// copy), but a reader may be made before any server answers: each
+	// connection looks it up.
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		registerGeometry(c, geomOID)
+		var oid uint32
+		if err := c.QueryRow(ctx, "SELECT coalesce(to_regtype('geometry')::oid, 0)").Scan(&oid); err != nil {
+			return err
+		}
+		if oid == 0 {
+			return errors.New("postgis: reader: the database has no PostGIS (no geometry type): the replica is behind its primary, or is not a replica of the geo311 database")
+		}
+		registerGeometry(c, oid)
 		return nil
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
-		return nil, wrap(ctx, "reader: connect", err)
+		return nil, fmt.Errorf("postgis: reader: %w", err)
 	}
 	db := &DB{pool: pool}
 	// Close stops the intake committer of every DB; a reader's never
@@ -103,24 +116,42 @@ func OpenReader(ctx context.Context, url string, catchUp LSN) (*DB, error) {
 	return db, nil
 }
 
-// checkSchema compares the server's applied migrations with this binary's
-// and returns the geometry type's OID.
-func checkSchema(ctx context.Context, conn *pgx.Conn) (uint32, error) {
+// CheckReader waits, until ctx ends, for the server to replay the WAL up to
+// catchUp (zero: no wait; see OpenReader), then checks that its geo311
+// schema is exactly this binary's. Errors: data.ErrUnavailable when the
+// server cannot be reached, ctx's error when the replay did not get there
+// in time, otherwise an error naming the schema versions.
+func (db *DB) CheckReader(ctx context.Context, catchUp LSN) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return wrap(ctx, "reader: connect", err)
+	}
+	defer conn.Release()
+	if catchUp != 0 {
+		if err := waitReplay(ctx, conn.Conn(), catchUp); err != nil {
+			return err
+		}
+	}
+	return checkSchema(ctx, conn.Conn())
+}
+
+// checkSchema compares the server's applied migrations with this binary's.
+func checkSchema(ctx context.Context, conn *pgx.Conn) error {
 	ms, err := migrations()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	want := ms[len(ms)-1].version
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&exists); err != nil {
-		return 0, wrap(ctx, "reader: check schema", err)
+		return wrap(ctx, "reader: check schema", err)
 	}
 	if !exists {
-		return 0, fmt.Errorf("postgis: reader: the database has no geo311 schema (schema version 0, this geo311 needs %d): the replica is behind its primary, or is not a replica of the geo311 database", want)
+		return fmt.Errorf("postgis: reader: the database has no geo311 schema (schema version 0, this geo311 needs %d): the replica is behind its primary, or is not a replica of the geo311 database", want)
 	}
 	rows, err := conn.Query(ctx, "SELECT version, name, checksum FROM schema_migrations ORDER BY version")
 	if err != nil {
-		return 0, wrap(ctx, "reader: read schema_migrations", err)
+		return wrap(ctx, "reader: read schema_migrations", err)
 	}
 	applied := map[int]migration{}
 	latest := 0
@@ -128,33 +159,29 @@ func checkSchema(ctx context.Context, conn *pgx.Conn) (uint32, error) {
 		var m migration
 		if err := rows.Scan(&m.version, &m.name, &m.checksum); err != nil {
 			rows.Close()
-			return 0, wrap(ctx, "reader: read schema_migrations", err)
+			return wrap(ctx, "reader: read schema_migrations", err)
 		}
 		applied[m.version] = m
 		latest = max(latest, m.version)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, wrap(ctx, "reader: read schema_migrations", err)
+		return wrap(ctx, "reader: read schema_migrations", err)
 	}
 	if latest > want {
-		return 0, fmt.Errorf("postgis: reader: the database has schema version %d, newer than this binary's %d: upgrade geo311", latest, want)
+		return fmt.Errorf("postgis: reader: the database has schema version %d, newer than this binary's %d: upgrade geo311", latest, want)
 	}
 	for _, m := range ms {
 		a, ok := applied[m.version]
 		if !ok {
-			return 0, fmt.Errorf("postgis: reader: the database has schema version %d, this geo311 needs %d (migration %04d_%s is missing): the replica is behind its primary; wait for it to catch up, or check that it replicates the primary's database",
+			return fmt.Errorf("postgis: reader: the database has schema version %d, this geo311 needs %d (migration %04d_%s is missing): the replica is behind its primary; wait for it to catch up, or check that it replicates the primary's database",
 				latest, want, m.version, m.name)
 		}
 		if a.checksum != m.checksum {
-			return 0, fmt.Errorf("postgis: reader: migration %04d_%s in the database differs from this binary's (checksum %.12s, want %.12s)",
+			return fmt.Errorf("postgis: reader: migration %04d_%s in the database differs from this binary's (checksum %.12s, want %.12s)",
 				m.version, m.name, a.checksum, m.checksum)
 		}
 	}
-	var oid uint32
-	if err := conn.QueryRow(ctx, "SELECT 'geometry'::regtype::oid").Scan(&oid); err != nil {
-		return 0, wrap(ctx, "reader: find the geometry type", err)
-	}
-	return oid, nil
+	return nil
 }
 
 // querier1 is what the position queries need: a connection or the pool.

@@ -247,9 +247,26 @@ func TestOpenReaderChecksSchema(t *testing.T) {
 	if _, err := OpenReader(ctx, "postgres://x:y@127.0.0.1:99999999/none", 0); !errors.Is(err, data.ErrInvalid) {
 		t.Errorf("unparsable URL: %v, want data.ErrInvalid", err)
 	}
-	if _, err := OpenReader(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/none?sslmode=disable&connect_timeout=2", closedPort(t)), 0); !errors.Is(err, data.ErrUnavailable) {
+	if _, err := OpenReader(ctx, cluster.URL("postgres"), 0); err == nil || !strings.Contains(err.Error(), "no PostGIS") {
+		t.Errorf("reader on a database without PostGIS: %v", err)
+	}
+	down := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/none?sslmode=disable&connect_timeout=2", closedPort(t))
+	if _, err := OpenReader(ctx, down, 0); !errors.Is(err, data.ErrUnavailable) {
 		t.Errorf("no server: %v, want data.ErrUnavailable", err)
 	}
+	// NewReader does not connect: a caller may start while the replica is
+	// down and check it later.
+	lazy, err := NewReader(down)
+	if err != nil {
+		t.Fatalf("NewReader without a server: %v", err)
+	}
+	if err := lazy.CheckReader(ctx, 0); !errors.Is(err, data.ErrUnavailable) {
+		t.Errorf("CheckReader without a server: %v, want data.ErrUnavailable", err)
+	}
+	if err := lazy.Ping(ctx); !errors.Is(err, data.ErrUnavailable) {
+		t.Errorf("Ping without a server: %v, want data.ErrUnavailable", err)
+	}
+	lazy.Close()
 }
 
 func TestIsRecoveryConflict(t *testing.T) {
