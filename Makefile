@@ -2,7 +2,7 @@
 GO ?= go
 SHARED ?= $(abspath ../shared)
 
-.PHONY: test deps vet unit bench fuzz build clean
+.PHONY: test deps vet unit bench fuzz build clean loadtest
 
 ## test: everything CI runs: install test dependencies, vet, race-enabled tests.
 test: deps vet
@@ -30,6 +30,18 @@ fuzz:
 
 build:
 	$(GO) build -o bin/geo311 ./cmd/geo311
+
+## loadtest: LOADRATE requests/s of mixed intake, routing, tiles and status lookups for LOADDURATION
+## against a child `geo311 serve --demo` on loopback (SQLite in a temporary directory); prints
+## throughput, p50/p99 per kind and the server's RSS over time, and fails on any error or on memory
+## growth (see go doc ./cmd/geo311-load). LOADARGS adds flags, e.g. LOADARGS='--database-url postgres://...'.
+LOADRATE ?= 200
+LOADDURATION ?= 3m
+LOADARGS ?=
+loadtest:
+	$(GO) build -o bin/geo311 ./cmd/geo311
+	$(GO) build -o bin/geo311-load ./cmd/geo311-load
+	bin/geo311-load --geo311 bin/geo311 --rate $(LOADRATE) --duration $(LOADDURATION) $(LOADARGS)
 
 clean:
 	rm -rf bin
