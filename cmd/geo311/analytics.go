@@ -169,13 +169,39 @@ func (a *app) requestStore() (data.RequestStore, error) {
 	return rs, nil
 }
 
-// startAnalytics builds the analytics from the store (serve start-up).
+// startAnalytics builds the analytics from the store (serve start-up). With
+// a read replica, the scan reads from it once it has replayed everything the
+// primary had committed when the scan began (at most analyticsCatchUp, else
+// from the primary), so the analytics miss nothing acknowledged before the
+// server listens; afterwards they follow this process's writes in memory.
 func (a *app) startAnalytics(ctx context.Context) error {
-	rs, err := a.requestStore()
-	if err != nil {
+	if _, err := a.requestStore(); err != nil {
 		return err
 	}
-	an, err := buildAnalytics(ctx, a.j, a.loc, rs, a.log)
+	var an *analytics
+	build := func(rs data.RequestStore) error {
+		var err error
+		an, err = buildAnalytics(ctx, a.j, a.loc, rs, a.log)
+		return err
+	}
+	var err error
+	switch {
+	case a.reads == nil:
+		rs, _ := a.requestStore()
+		err = build(rs)
+	case a.reads.hasReplica():
+		cctx, cancel := context.WithTimeout(ctx, analyticsCatchUp)
+		cerr := a.reads.ops.catchUp(cctx)
+		cancel()
+		if cerr != nil && ctx.Err() == nil {
+			a.log.Warn("the read replica has not replayed the primary's writes: the analytics are loaded from the primary", "error", cerr.Error())
+			err = a.reads.onPrimary(build)
+		} else {
+			err = a.reads.run(ctx, build)
+		}
+	default:
+		err = a.reads.run(ctx, build)
+	}
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ type app struct {
 	// analytics (trends cube, tile index) is built by serve at start-up
 	// (startAnalytics, analytics.go) and registered in observers.
 	analytics *analytics
+	// reads routes the read side's scans (analytics start-up, reports,
+	// exports) to the read replica when one is configured (readstore.go).
+	reads *readStores
 }
 
 // Both stores implement everything a server keeps.
@@ -78,13 +81,21 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("open PostGIS store: %w", err)
 		}
 		a.store, a.closeDB = db, func() error { db.Close(); return nil }
+		a.reads = newReadStores(a.store, log)
 		log.Debug("store opened", "store", "postgis")
+		if cfg.readerFlag && cfg.ReadDatabaseURL != "" {
+			if err := a.openReplica(ctx, db); err != nil {
+				a.Close()
+				return nil, err
+			}
+		}
 	} else {
 		db, err := sqlite.Open(ctx, cfg.Database)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite store %s: %w", cfg.Database, err)
 		}
 		a.store, a.closeDB = db, db.Close
+		a.reads = newReadStores(a.store, log)
 		log.Debug("store opened", "store", "sqlite", "path", cfg.Database)
 	}
 	if demoGens != nil {

@@ -25,7 +25,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	for _, name := range []string{"from", "to", "types", "status", "beat", "sector", "district", "ward", "community_area", "bbox", "duplicates"} {
 		fs.Func(name, "filter: "+exportFlagHelp[name], func(s string) error { q.Add(name, s); return nil })
 	}
-	cfg, pos, err := loadConfig(e, fs, args, func(c *Config) { c.storeFlags(fs) })
+	cfg, pos, err := loadConfig(e, fs, args, func(c *Config) { c.storeFlags(fs); c.readFlags(fs) })
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("export: %s", data.ErrorMessage(err))
 	}
-	rs, err := a.requestStore()
+	rs, err := a.readRequestStore(ctx) // the read replica when configured
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,15 @@ import (
 // Config is geo311's configuration: defaults, overridden by GEO311_*
 // environment variables, overridden by command-line flags.
 type Config struct {
-	Addr         string // GEO311_ADDR, --addr
-	Database     string // GEO311_DATABASE, --database: SQLite file (the embedded default)
-	DatabaseURL  string // GEO311_DATABASE_URL, --database-url: postgres://... selects PostGIS
-	Jurisdiction string // GEO311_JURISDICTION, --jurisdiction: chicago, minneapolis or demo
-	Demo         bool   // GEO311_DEMO, --demo: serve the generated demo jurisdiction
+	Addr        string // GEO311_ADDR, --addr
+	Database    string // GEO311_DATABASE, --database: SQLite file (the embedded default)
+	DatabaseURL string // GEO311_DATABASE_URL, --database-url: postgres://... selects PostGIS
+	// ReadDatabaseURL is a read replica of DatabaseURL's database (a hot
+	// standby): the scans of exports, status reports and the analytics
+	// start-up read from it, falling back to the primary while it is down.
+	ReadDatabaseURL string // GEO311_READ_DATABASE_URL, --read-database-url (serve, export)
+	Jurisdiction    string // GEO311_JURISDICTION, --jurisdiction: chicago, minneapolis or demo
+	Demo            bool   // GEO311_DEMO, --demo: serve the generated demo jurisdiction
 
 	MaxBodyBytes    int64         // GEO311_MAX_BODY, --max-body
 	MaxBatchBytes   int64         // GEO311_MAX_BATCH_BODY, --max-batch-body
@@ -50,6 +54,9 @@ type Config struct {
 	LogFormat string // GEO311_LOG_FORMAT, --log-format: text or json
 
 	databaseSet bool // --database or GEO311_DATABASE was given
+	// readerFlag: the command takes --read-database-url (readFlags); other
+	// commands never open the replica, whatever the environment says.
+	readerFlag bool
 }
 
 // Defaults.
@@ -83,7 +90,7 @@ func (c Config) String() string {
 	if c.AdminKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("addr=%s database=%s postgis=%t jurisdiction=%s demo=%t admin_key=%s", c.Addr, c.Database, c.DatabaseURL != "", c.Jurisdiction, c.Demo, key)
+	return fmt.Sprintf("addr=%s database=%s postgis=%t read_replica=%t jurisdiction=%s demo=%t admin_key=%s", c.Addr, c.Database, c.DatabaseURL != "", c.ReadDatabaseURL != "", c.Jurisdiction, c.Demo, key)
 }
 
 // LogValue keeps the admin key and database credentials out of logs.
@@ -131,6 +138,7 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		c.Database, c.databaseSet = v, true
 	}
 	str("DATABASE_URL", &c.DatabaseURL)
+	str("READ_DATABASE_URL", &c.ReadDatabaseURL)
 	str("JURISDICTION", &c.Jurisdiction)
 	if v := getenv("GEO311_DEMO"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -173,6 +181,13 @@ func (c *Config) storeFlags(fs *flag.FlagSet) {
 	c.logFlags(fs)
 }
 
+// readFlags registers --read-database-url, for the commands whose reads
+// may come from a replica (serve, export).
+func (c *Config) readFlags(fs *flag.FlagSet) {
+	c.readerFlag = true
+	fs.StringVar(&c.ReadDatabaseURL, "read-database-url", c.ReadDatabaseURL, "PostgreSQL `URL` of a read replica of --database-url's database: exports, status reports and the analytics start-up scan read from it (the primary while it is down) [GEO311_READ_DATABASE_URL]")
+}
+
 func (c *Config) logFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn, error [GEO311_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: text or json [GEO311_LOG_FORMAT]")
@@ -191,6 +206,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WebIntakeKey, "web-intake-key", c.WebIntakeKey, "`secret` of the intake key the web page files requests with; public by nature (default with --demo: a fresh demo key) [GEO311_WEB_INTAKE_KEY]")
 	fs.IntVar(&c.PINIterations, "pin-iterations", c.PINIterations, "PBKDF2 rounds of new concern PINs (lower only for tests and demos) [GEO311_PIN_ITERATIONS]")
 	fs.DurationVar(&c.ReloadInterval, "reload-interval", c.ReloadInterval, "how often to check the store for activated generations (0: never) [GEO311_RELOAD_INTERVAL]")
+	c.readFlags(fs)
 }
 
 func sizeFlag(fs *flag.FlagSet, dst *int64, name, usage string) {
@@ -259,6 +275,14 @@ func (c *Config) Validate() error {
 		}
 	} else if strings.TrimSpace(c.Database) == "" {
 		errs = append(errs, settingError("database", "empty: give a file path, or --database-url for PostGIS"))
+	}
+	if c.ReadDatabaseURL != "" {
+		switch {
+		case !strings.HasPrefix(c.ReadDatabaseURL, "postgres://") && !strings.HasPrefix(c.ReadDatabaseURL, "postgresql://"):
+			errs = append(errs, settingError("read-database-url", "must start with postgres:// or postgresql://"))
+		case c.DatabaseURL == "":
+			errs = append(errs, settingError("read-database-url", "a read replica needs the PostGIS store: give --database-url (the primary) too"))
+		}
 	}
 	switch c.Jurisdiction {
 	case "chicago", "minneapolis", "demo":

@@ -55,7 +55,7 @@ func (s *server) handleExport() http.Handler {
 			s.exportCube(w, r, format)
 			return
 		}
-		rs, err := s.app.requestStore()
+		rs, err := s.app.readRequestStore(r.Context()) // the read replica when configured
 		if err != nil {
 			s.error(w, r, err)
 			return

@@ -20,7 +20,10 @@ type readiness struct {
 }
 
 // handleReadyz answers 200 when the store answers a ping and the routing
-// index has boundaries, 503 (with Retry-After) otherwise.
+// index has boundaries, 503 (with Retry-After) otherwise. With a read
+// replica, checks.read_replica says whether it answers (and its replay lag)
+// or that reads fall back to the primary; a replica outage does not make
+// the server unready, since the primary serves those reads meanwhile.
 func (s *server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res := readiness{Ready: true, Checks: map[string]string{}}
@@ -32,6 +35,13 @@ func (s *server) handleReadyz() http.Handler {
 			s.log.Warn("readiness: store ping failed", "request_id", requestID(r.Context()), "error", err.Error())
 		} else {
 			res.Checks["store"] = "ok"
+		}
+		if s.app.reads.hasReplica() {
+			status, ok := s.app.reads.replicaStatus(ctx)
+			res.Checks["read_replica"] = status
+			if !ok {
+				s.log.Warn("readiness: read replica unavailable; reads fall back to the primary", "request_id", requestID(r.Context()))
+			}
 		}
 		if ready, n := s.routers.Ready(); ready {
 			res.Checks["boundaries"] = fmt.Sprintf("%d generations loaded", n)

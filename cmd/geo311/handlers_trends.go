@@ -353,8 +353,7 @@ func (s *server) handleStatusReport() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		rs, err := s.app.requestStore()
-		if err != nil {
+		if _, err := s.app.requestStore(); err != nil {
 			s.error(w, r, err)
 			return
 		}
@@ -363,7 +362,14 @@ func (s *server) handleStatusReport() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		reqs, err := scanPeriod(r, rs, rq)
+		// The report's scans read from the read replica when one is
+		// configured (readstore.go), all three from the same store.
+		var reqs []*data.Request
+		err = s.app.readScans(r.Context(), func(rs data.RequestStore) error {
+			var err error
+			reqs, err = scanPeriod(r, rs, rq)
+			return err
+		})
 		if err != nil {
 			s.error(w, r, err)
 			return

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -26,6 +28,13 @@ import (
 //	geo311_dedupe_decisions_total{decision}                 duplicate or distinct, for types with a dedupe rule
 //	geo311_store_duration_seconds{op, result}               store calls of intake (op create_request), result ok or error
 //	geo311_tile_cache_hits_total, geo311_tile_cache_misses_total   the encoded tile cache (tiles.Cache.Stats)
+//	geo311_store_reads_total{store}                         read-side scans (analytics start-up, status reports, exports)
+//	                                                        by the store that ran them: primary or replica
+//	geo311_replica_fallbacks_total                          with --read-database-url: read-side scans the primary ran
+//	                                                        because the replica was unavailable (or cancelled them)
+//	geo311_replica_up                                       with --read-database-url: 1 while reads go to the replica
+//	geo311_replica_lag_bytes                                with --read-database-url: WAL the replica has still to replay
+//	                                                        (NaN when either server does not answer within a second)
 //
 // plus the process and Go runtime collectors.
 type metrics struct {
@@ -89,7 +98,62 @@ func newMetrics(a *app) *metrics {
 			}, func() float64 { return float64(c.Stats().Misses) }),
 		)
 	}
+	if a != nil && a.reads != nil {
+		m.registerReads(a.reads)
+	}
 	return m
+}
+
+// registerReads exports the read routing's counters (readstore.go).
+func (m *metrics) registerReads(rs *readStores) {
+	stores := []struct {
+		name string
+		n    *atomic.Uint64
+	}{{"primary", &rs.primaryReads}}
+	if rs.hasReplica() {
+		stores = append(stores, struct {
+			name string
+			n    *atomic.Uint64
+		}{"replica", &rs.replicaReads})
+	}
+	for _, st := range stores {
+		n := st.n
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "geo311_store_reads_total",
+			Help:        "Read-side scans (analytics start-up, status reports, exports) by the store that ran them.",
+			ConstLabels: prometheus.Labels{"store": st.name},
+		}, func() float64 { return float64(n.Load()) }))
+	}
+	if !rs.hasReplica() {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "geo311_replica_fallbacks_total",
+			Help: "Read-side scans the primary ran because the read replica was unavailable or cancelled them.",
+		}, func() float64 { return float64(rs.fallbacks.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "geo311_replica_up",
+			Help: "1 while read-side scans go to the read replica, 0 while they fall back to the primary.",
+		}, func() float64 {
+			if rs.isUp() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "geo311_replica_lag_bytes",
+			Help: "Bytes of WAL the read replica has still to replay to reach the primary's current position (NaN when unknown).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			lag, err := rs.ops.lag(ctx)
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(lag)
+		}),
+	)
 }
 
 // handler serves the registry in the Prometheus text (or negotiated) format.
