@@ -39,6 +39,7 @@ func commands() []command {
 		dedupeCommand(),
 		meetingsCommand(),
 		contactsCommand(),
+		backupCommand(),
 	}
 }
 
