@@ -48,11 +48,12 @@ func (l LSN) String() string {
 // is the one this binary knows, and fails with an error that says so when
 // the replica is behind (or not a replica of a geo311 database at all).
 //
-// When catchUp is not zero (the primary's WALPosition taken after its Open
-// migrated it), OpenReader first waits, until ctx ends, for the server to
-// replay the WAL up to catchUp, so that a migration just applied on the
-// primary has reached the replica before its schema is checked. A server
-// that is not in recovery (not a standby) has nothing to replay.
+// When the schema is behind and catchUp is not zero (the primary's
+// WALPosition taken after its Open migrated it), OpenReader waits, until
+// ctx ends, for the server to replay the WAL up to catchUp and checks
+// again: a migration just applied on the primary may not have reached the
+// replica yet. A replica whose schema is current is used at once, however
+// far behind its data is.
 //
 // OpenReader is NewReader followed by CheckReader; an unreachable server is
 // data.ErrUnavailable, a replay that did not reach catchUp in time keeps
@@ -116,24 +117,34 @@ func NewReader(url string) (*DB, error) {
 	return db, nil
 }
 
-// CheckReader waits, until ctx ends, for the server to replay the WAL up to
-// catchUp (zero: no wait; see OpenReader), then checks that its geo311
-// schema is exactly this binary's. Errors: data.ErrUnavailable when the
-// server cannot be reached, ctx's error when the replay did not get there
-// in time, otherwise an error naming the schema versions.
+// CheckReader checks that the server's geo311 schema is exactly this
+// binary's; when it is behind, it waits (until ctx ends) for the server to
+// replay the WAL up to catchUp (zero: no wait) and checks again. Errors:
+// data.ErrUnavailable when the server cannot be reached, ctx's error when
+// the schema was behind and the replay did not get to catchUp in time,
+// otherwise an error naming the schema versions.
 func (db *DB) CheckReader(ctx context.Context, catchUp LSN) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return wrap(ctx, "reader: connect", err)
 	}
 	defer conn.Release()
-	if catchUp != 0 {
-		if err := waitReplay(ctx, conn.Conn(), catchUp); err != nil {
-			return err
-		}
+	err = checkSchema(ctx, conn.Conn())
+	var behind *schemaBehind
+	if catchUp == 0 || !errors.As(err, &behind) {
+		return err
+	}
+	if werr := waitReplay(ctx, conn.Conn(), catchUp); werr != nil {
+		return fmt.Errorf("%v; %w", err, werr)
 	}
 	return checkSchema(ctx, conn.Conn())
 }
+
+// schemaBehind is checkSchema's error for a server that lacks migrations
+// this binary has (replay may bring them).
+type schemaBehind struct{ msg string }
+
+func (e *schemaBehind) Error() string { return e.msg }
 
 // checkSchema compares the server's applied migrations with this binary's.
 func checkSchema(ctx context.Context, conn *pgx.Conn) error {
@@ -147,7 +158,7 @@ func checkSchema(ctx context.Context, conn *pgx.Conn) error {
 		return wrap(ctx, "reader: check schema", err)
 	}
 	if !exists {
-		return fmt.Errorf("postgis: reader: the database has no geo311 schema (schema version 0, this geo311 needs %d): the replica is behind its primary, or is not a replica of the geo311 database", want)
+		return &schemaBehind{fmt.Sprintf("postgis: reader: the database has no geo311 schema (schema version 0, this geo311 needs %d): the replica is behind its primary, or is not a replica of the geo311 database", want)}
 	}
 	rows, err := conn.Query(ctx, "SELECT version, name, checksum FROM schema_migrations ORDER BY version")
 	if err != nil {
@@ -173,8 +184,8 @@ func checkSchema(ctx context.Context, conn *pgx.Conn) error {
 	for _, m := range ms {
 		a, ok := applied[m.version]
 		if !ok {
-			return fmt.Errorf("postgis: reader: the database has schema version %d, this geo311 needs %d (migration %04d_%s is missing): the replica is behind its primary; wait for it to catch up, or check that it replicates the primary's database",
-				latest, want, m.version, m.name)
+			return &schemaBehind{fmt.Sprintf("postgis: reader: the database has schema version %d, this geo311 needs %d (migration %04d_%s is missing): the replica is behind its primary; wait for it to catch up, or check that it replicates the primary's database",
+				latest, want, m.version, m.name)}
 		}
 		if a.checksum != m.checksum {
 			return fmt.Errorf("postgis: reader: migration %04d_%s in the database differs from this binary's (checksum %.12s, want %.12s)",
@@ -244,21 +255,29 @@ func (db *DB) WaitReplay(ctx context.Context, pos LSN) error {
 
 func waitReplay(ctx context.Context, conn *pgx.Conn, pos LSN) error {
 	delay := time.Millisecond
+	var got LSN
+	timedOut := func() error {
+		return fmt.Errorf("postgis: wait replay: the replica has replayed the WAL up to %s, the primary was at %s: %w (is replay paused, or the replica not streaming from this primary?)",
+			got, pos, ctx.Err())
+	}
 	for {
-		got, standby, err := position(ctx, conn)
+		p, standby, err := position(ctx, conn)
 		if err != nil {
+			if ctx.Err() != nil {
+				return timedOut()
+			}
 			if errors.Is(err, data.ErrInvalid) {
 				return fmt.Errorf("postgis: wait replay: %w", err)
 			}
 			return wrap(ctx, "wait replay", err)
 		}
+		got = p
 		if !standby || got >= pos {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("postgis: wait replay: the replica has replayed the WAL up to %s, the primary was at %s: %w (is replay paused, or the replica not streaming from this primary?)",
-				got, pos, ctx.Err())
+			return timedOut()
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 20*time.Millisecond)

@@ -109,8 +109,8 @@ func TestOpenReaderOnReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop()
-	// Migrate after the replica started: the reader must wait for the
-	// migrations to arrive.
+	// Migrate after the replica started: the reader waits for the
+	// migrations to arrive if they have not yet.
 	primary, err := Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +126,9 @@ func TestOpenReaderOnReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
+	if err := reader.WaitReplay(ctx, pos); err != nil {
+		t.Fatal(err)
+	}
 	if rpos, err := reader.WALPosition(ctx); err != nil || rpos < pos {
 		t.Errorf("reader WALPosition = %v, %v; want at least %v", rpos, err, pos)
 	}
@@ -179,6 +182,50 @@ func TestOpenReaderOnReplica(t *testing.T) {
 	n := 0
 	if err := reader.ScanRequests(ctx, data.RequestFilter{Ascending: true}, func(*data.Request) error { n++; return nil }); err != nil || n != 25 {
 		t.Errorf("reader scan: %d rows, %v; want 25", n, err)
+	}
+	// A replica whose schema is current opens at once, however far behind
+	// its data is.
+	if err := r.PauseReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seedRequests(t, primary, 1, 25)
+	pos4, err := primary.WALPosition(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, cancelQuick := context.WithTimeout(ctx, 5*time.Second)
+	r2, err := OpenReader(quick, r.URL(dbName(t, url)), pos4)
+	cancelQuick()
+	if err != nil {
+		t.Errorf("OpenReader with a current schema and replay paused: %v", err)
+	} else {
+		r2.Close()
+	}
+	// One whose schema is behind waits for the replay, and says both.
+	url2 := newURL(t)
+	if err := r.ResumeReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WaitReplay(ctx); err != nil { // the new database is on the replica
+		t.Fatal(err)
+	}
+	if err := r.PauseReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := Open(ctx, url2) // migrated on the primary only
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos3, err := db2.WALPosition(ctx)
+	db2.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort = context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = OpenReader(short, r.URL(dbName(t, url2)), pos3)
+	cancelShort()
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no geo311 schema") {
+		t.Errorf("OpenReader on a replica behind the migrations, replay paused: %v; want the schema and a deadline", err)
 	}
 }
 
