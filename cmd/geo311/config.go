@@ -185,7 +185,11 @@ func (c *Config) storeFlags(fs *flag.FlagSet) {
 // may come from a replica (serve, export).
 func (c *Config) readFlags(fs *flag.FlagSet) {
 	c.readerFlag = true
-	fs.StringVar(&c.ReadDatabaseURL, "read-database-url", c.ReadDatabaseURL, "PostgreSQL `URL` of a read replica of --database-url's database: exports, status reports and the analytics start-up scan read from it (the primary while it is down) [GEO311_READ_DATABASE_URL]")
+	// fs.Func: the help never prints the value (a URL may hold a password).
+	fs.Func("read-database-url", "PostgreSQL `URL` of a read replica of --database-url's database: exports, status reports and the analytics start-up scan read from it (the primary while it is down) [GEO311_READ_DATABASE_URL]", func(s string) error {
+		c.ReadDatabaseURL = s
+		return nil
+	})
 }
 
 func (c *Config) logFlags(fs *flag.FlagSet) {

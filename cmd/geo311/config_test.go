@@ -81,3 +81,70 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigReadDatabaseURL(t *testing.T) {
+	const primary, replica = "postgres://geo311@db1/geo311", "postgres://geo311@db2/geo311"
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string // error text; "" for success
+	}{
+		{"flag", nil, []string{"--database-url", primary, "--read-database-url", replica}, ""},
+		{"env", map[string]string{"GEO311_DATABASE_URL": primary, "GEO311_READ_DATABASE_URL": replica}, nil, ""},
+		{"postgresql scheme", nil, []string{"--database-url", primary, "--read-database-url", "postgresql://db2/geo311"}, ""},
+		{"without a primary", nil, []string{"--read-database-url", replica},
+			"--read-database-url (GEO311_READ_DATABASE_URL): a read replica needs the PostGIS store: give --database-url"},
+		{"env without a primary", map[string]string{"GEO311_READ_DATABASE_URL": replica}, nil,
+			"--read-database-url (GEO311_READ_DATABASE_URL): a read replica needs the PostGIS store"},
+		{"not postgres", nil, []string{"--database-url", primary, "--read-database-url", "mysql://db2/geo311"},
+			"--read-database-url (GEO311_READ_DATABASE_URL): must start with postgres:// or postgresql://"},
+		{"key=value", nil, []string{"--database-url", primary, "--read-database-url", "host=db2 dbname=geo311"},
+			"--read-database-url (GEO311_READ_DATABASE_URL): must start with postgres://"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{getenv: testEnv(tc.vars), stdout: io.Discard, stderr: io.Discard}
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			cfg, _, err := loadConfig(e, fs, tc.args, func(c *Config) { c.storeFlags(fs); c.serveFlags(fs) })
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.ReadDatabaseURL == "" || !cfg.readerFlag {
+					t.Errorf("ReadDatabaseURL %q readerFlag %v", cfg.ReadDatabaseURL, cfg.readerFlag)
+				}
+				if s := cfg.String(); !strings.Contains(s, "read_replica=true") || strings.Contains(s, "db2") {
+					t.Errorf("String() = %s: want read_replica=true and no URL", s)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// The help does not print the URL given in the environment.
+	var help strings.Builder
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(&help)
+	cfg := defaultConfig()
+	cfg.ReadDatabaseURL = "postgres://geo311:hunter2@db2/geo311"
+	cfg.readFlags(fs)
+	fs.PrintDefaults()
+	if !strings.Contains(help.String(), "read-database-url") || strings.Contains(help.String(), "hunter2") {
+		t.Errorf("help:\n%s", help.String())
+	}
+	// Commands without the flag do not take it (and never open the replica).
+	e := &env{getenv: testEnv(map[string]string{"GEO311_DATABASE_URL": primary, "GEO311_READ_DATABASE_URL": replica}), stdout: io.Discard, stderr: io.Discard}
+	fs = flag.NewFlagSet("t", flag.ContinueOnError)
+	got, _, err := loadConfig(e, fs, nil, func(c *Config) { c.storeFlags(fs) })
+	if err != nil || got.readerFlag {
+		t.Errorf("store command: readerFlag %v, %v; want false", got != nil && got.readerFlag, err)
+	}
+	fs = flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if _, _, err := loadConfig(e, fs, []string{"--read-database-url", replica}, func(c *Config) { c.storeFlags(fs) }); err == nil {
+		t.Error("a command without readFlags accepted --read-database-url")
+	}
+}
