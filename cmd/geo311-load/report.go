@@ -19,8 +19,10 @@ type KindSummary struct {
 
 // RSSPoint is one RSS sample in the summary.
 type RSSPoint struct {
-	ElapsedS float64 `json:"elapsed_s"`
-	Bytes    int64   `json:"bytes"`
+	ElapsedS   float64 `json:"elapsed_s"`
+	Bytes      int64   `json:"bytes"`
+	HeapBytes  int64   `json:"go_heap_inuse_bytes"`
+	GoSysBytes int64   `json:"go_sys_bytes"`
 }
 
 // Summary is the result of a run (printed, and written by --json).
@@ -38,6 +40,9 @@ type Summary struct {
 	Preload     int           `json:"preload"`
 	Store       string        `json:"store"`
 	RSSStart    int64         `json:"rss_start_bytes"`
+	HeapStart   int64         `json:"go_heap_inuse_start_bytes"`
+	TileHits    float64       `json:"tile_cache_hits"`   // during the load
+	TileMisses  float64       `json:"tile_cache_misses"` // during the load
 	RSS         []RSSPoint    `json:"rss"`
 	RSSFirstMax int64         `json:"rss_first_third_max_bytes"`
 	RSSLastMax  int64         `json:"rss_last_third_max_bytes"`
@@ -59,10 +64,10 @@ func kindSummary(name string, s kindStats) KindSummary {
 }
 
 // summarize builds the summary of a finished run and its verdict.
-func summarize(cfg *Config, rec *recorder, elapsed time.Duration, rssStart int64, samples []rssSample, serverErrs int, serverLog []string) *Summary {
+func summarize(cfg *Config, rec *recorder, elapsed time.Duration, start rssSample, samples []rssSample, serverErrs int, serverLog []string) *Summary {
 	s := &Summary{
 		Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), ElapsedS: elapsed.Seconds(),
-		Preload: cfg.Preload, Store: "sqlite", RSSStart: rssStart, MaxGrowth: cfg.MaxRSSGrowth,
+		Preload: cfg.Preload, Store: "sqlite", RSSStart: start.RSS, HeapStart: start.Heap, MaxGrowth: cfg.MaxRSSGrowth,
 		ServerErrs: serverErrs, ServerLog: serverLog,
 	}
 	if cfg.DatabaseURL != "" {
@@ -86,7 +91,11 @@ func summarize(cfg *Config, rec *recorder, elapsed time.Duration, rssStart int64
 		s.Throughput = float64(all.count-all.errors) / elapsed.Seconds()
 	}
 	for _, p := range samples {
-		s.RSS = append(s.RSS, RSSPoint{ElapsedS: p.At.Seconds(), Bytes: p.RSS})
+		s.RSS = append(s.RSS, RSSPoint{ElapsedS: p.At.Seconds(), Bytes: p.RSS, HeapBytes: p.Heap, GoSysBytes: p.GoSys})
+	}
+	if n := len(samples); n > 0 && samples[n-1].TileHits+samples[n-1].TileMisses > 0 {
+		s.TileHits = samples[n-1].TileHits - start.TileHits
+		s.TileMisses = samples[n-1].TileMisses - start.TileMisses
 	}
 	s.RSSFirstMax, s.RSSLastMax, s.RSSGrowth, s.RSSJudged = rssThirds(samples)
 	s.verdict()
@@ -123,11 +132,16 @@ func fmtMS(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-func mb(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }
+func mb(b int64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", float64(b)/(1<<20))
+}
 
 // rowHeader is the header of the interval rows: the kinds of the mix.
 func rowHeader(w io.Writer, m mix) {
-	fmt.Fprintf(w, "%8s %8s %8s %8s %6s %8s", "elapsed", "sent", "answered", "req/s", "errors", "rss_MB")
+	fmt.Fprintf(w, "%8s %8s %8s %8s %6s %8s %8s", "elapsed", "sent", "answered", "req/s", "errors", "rss_MB", "heap_MB")
 	for k := range numKinds {
 		if m[k] > 0 {
 			fmt.Fprintf(w, " %13s", k.String())
@@ -137,7 +151,7 @@ func rowHeader(w io.Writer, m mix) {
 }
 
 // row prints one interval: per kind p50/p99 of the requests answered in it.
-func row(w io.Writer, m mix, at, span time.Duration, sent, done int, iv [numKinds]kindStats, rss int64) {
+func row(w io.Writer, m mix, span time.Duration, sent, done int, iv [numKinds]kindStats, sample rssSample) {
 	n, errs := 0, 0
 	for _, s := range iv {
 		n += s.count
@@ -147,7 +161,7 @@ func row(w io.Writer, m mix, at, span time.Duration, sent, done int, iv [numKind
 	if span > 0 {
 		rate = float64(n) / span.Seconds()
 	}
-	fmt.Fprintf(w, "%7.0fs %8d %8d %8.1f %6d %8s", at.Seconds(), sent, done, rate, errs, mb(rss))
+	fmt.Fprintf(w, "%7.0fs %8d %8d %8.1f %6d %8s %8s", sample.At.Seconds(), sent, done, rate, errs, mb(sample.RSS), mb(sample.Heap))
 	for k := range numKinds {
 		if m[k] == 0 {
 			continue
@@ -178,6 +192,15 @@ func (s *Summary) print(w io.Writer) {
 			peak = max(peak, p.Bytes)
 		}
 		fmt.Fprintf(w, "rss MB: before load %s, first sample %s, last %s, max %s\n", mb(s.RSSStart), mb(first), mb(last), mb(peak))
+		h0, h1, hmax := s.RSS[0].HeapBytes, s.RSS[len(s.RSS)-1].HeapBytes, int64(0)
+		for _, p := range s.RSS {
+			hmax = max(hmax, p.HeapBytes)
+		}
+		fmt.Fprintf(w, "go heap in use MB (server's /metrics): before load %s, first sample %s, last %s, max %s; Go runtime total at the end %s\n",
+			mb(s.HeapStart), mb(h0), mb(h1), mb(hmax), mb(s.RSS[len(s.RSS)-1].GoSysBytes))
+	}
+	if s.TileHits+s.TileMisses > 0 {
+		fmt.Fprintf(w, "tile cache during the load: %.0f hits, %.0f misses (%.0f%% hits)\n", s.TileHits, s.TileMisses, 100*s.TileHits/(s.TileHits+s.TileMisses))
 	}
 	if s.RSSJudged {
 		state := "flat"

@@ -71,12 +71,16 @@ func TestSummarizeAndPrint(t *testing.T) {
 		}
 		rec.addLinked()
 		iv, sent, done := rec.takeInterval()
-		rssv := int64(60+sec) << 20
-		samples = append(samples, rssSample{At: time.Duration(sec) * time.Second, RSS: rssv})
-		row(&out, cfg.Mix, time.Duration(sec)*time.Second, time.Second, sent, done, iv, rssv)
+		smp := rssSample{At: time.Duration(sec) * time.Second, RSS: int64(60+sec) << 20, Heap: int64(10+sec) << 20,
+			GoSys: 30 << 20, TileHits: float64(100 + 10*sec), TileMisses: float64(50 + 2*sec)}
+		if sec == 2 {
+			smp.Heap, smp.GoSys = 0, 0 // /metrics did not answer
+		}
+		samples = append(samples, smp)
+		row(&out, cfg.Mix, time.Second, sent, done, iv, smp)
 	}
-	s := summarize(&cfg, &rec, 3*time.Second, 58<<20, samples, 0, nil)
-	if s.Pass || len(s.Failures) != 1 || s.All.Count != 30 || s.All.Errors != 1 || s.Linked != 3 {
+	s := summarize(&cfg, &rec, 3*time.Second, rssSample{RSS: 58 << 20, Heap: 9 << 20, TileHits: 100, TileMisses: 50}, samples, 0, nil)
+	if s.Pass || len(s.Failures) != 1 || s.All.Count != 30 || s.All.Errors != 1 || s.Linked != 3 || s.TileHits != 30 || s.TileMisses != 6 {
 		t.Errorf("summary %+v", s)
 	}
 	if len(s.Kinds) != 4 { // kinds of the mix only

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -137,7 +138,7 @@ func loadTest(ctx context.Context, cfg *Config, getenv func(string) string, stdo
 		return nil, fmt.Errorf("status lookup from a 127.1.x.y source address: %s", o.failure)
 	}
 	logf("seeded %d requests and %d concerns", seedRequests, seedConcerns)
-	rssStart, err := readRSS(srv.Pid)
+	startSample, err := sample(ctx, shared, srv, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +156,7 @@ func loadTest(ctx context.Context, cfg *Config, getenv func(string) string, stdo
 	lastRow := start
 	takeRow := func(now time.Time) {
 		iv, sent, done := rec.takeInterval()
-		rss, rerr := readRSS(srv.Pid)
+		smp, rerr := sample(ctx, shared, srv, now.Sub(start))
 		mu.Lock()
 		defer mu.Unlock()
 		if rerr != nil || srv.exited() {
@@ -165,8 +166,8 @@ func loadTest(ctx context.Context, cfg *Config, getenv func(string) string, stdo
 			cancelRun()
 			return
 		}
-		samples = append(samples, rssSample{At: now.Sub(start), RSS: rss})
-		row(stdout, cfg.Mix, now.Sub(start), now.Sub(lastRow), sent, done, iv, rss)
+		samples = append(samples, smp)
+		row(stdout, cfg.Mix, now.Sub(lastRow), sent, done, iv, smp)
 		lastRow = now
 	}
 	samplerDone := make(chan struct{})
@@ -227,7 +228,7 @@ func loadTest(ctx context.Context, cfg *Config, getenv func(string) string, stdo
 	stopErr := srv.stop(serverStopMax)
 	stopped = true
 	nerr, errLines := srv.logs.errorLines()
-	sum = summarize(cfg, rec, elapsed, rssStart, samples, nerr, errLines)
+	sum = summarize(cfg, rec, elapsed, startSample, samples, nerr, errLines)
 	sum.print(stdout)
 	if cfg.JSON != "" {
 		b, err := json.MarshalIndent(sum, "", "  ")
@@ -254,4 +255,21 @@ func loadTest(ctx context.Context, cfg *Config, getenv func(string) string, stdo
 		return sum, fmt.Errorf("writing serve.log: %w", srv.logs.writeErr())
 	}
 	return sum, nil
+}
+
+// sample reads the server's RSS (an error when it cannot: the server is
+// gone) and, as far as it answers within a second, its /metrics.
+func sample(ctx context.Context, hc *http.Client, srv *server, at time.Duration) (rssSample, error) {
+	rss, err := readRSS(srv.Pid)
+	if err != nil {
+		return rssSample{}, err
+	}
+	s := rssSample{At: at, RSS: rss}
+	mctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if m, err := scrapeMetrics(mctx, hc, srv.URL); err == nil {
+		s.Heap, s.GoSys = int64(m[metricHeap]), int64(m[metricGoSys])
+		s.TileHits, s.TileMisses = m[metricTileHits], m[metricTileMisses]
+	}
+	return s, nil
 }

@@ -106,10 +106,15 @@ func (r *recorder) takeInterval() (iv [numKinds]kindStats, sent, done int) {
 	return iv, r.sent, r.done
 }
 
-// rssSample is one resident-memory sample of the server.
+// rssSample is one resident-memory sample of the server, with what its
+// /metrics said at the same time (0 when they could not be read).
 type rssSample struct {
-	At  time.Duration // since the load started
-	RSS int64         // bytes
+	At         time.Duration // since the load started
+	RSS        int64         // bytes
+	Heap       int64         // Go heap in use, bytes
+	GoSys      int64         // memory the Go runtime holds from the OS, bytes
+	TileHits   float64       // tile cache hits since the server started
+	TileMisses float64
 }
 
 // rssThirds compares the highest RSS of the last third of samples with the
