@@ -357,10 +357,28 @@ func (c *Cluster) start(ctx context.Context) error {
 // shutdown stops the postmaster: fast shutdown (SIGINT), then immediate
 // (SIGQUIT), then SIGKILL if it still runs.
 func (s *server) shutdown() error {
-	steps := []struct {
+	return s.signalUntilDone([]syscall.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGKILL})
+}
+
+// discard stops a postmaster whose data is deleted next: immediate
+// shutdown (SIGQUIT) skips the shutdown checkpoint, which on a busy disk
+// can take longer than the tests did; SIGKILL if it still runs.
+func (s *server) discard() error {
+	return s.signalUntilDone([]syscall.Signal{syscall.SIGQUIT, syscall.SIGKILL})
+}
+
+// signalUntilDone sends each signal in turn until the postmaster exits; it
+// is an error if one but the first was needed.
+func (s *server) signalUntilDone(sigs []syscall.Signal) error {
+	wait := map[syscall.Signal]time.Duration{syscall.SIGINT: 30 * time.Second, syscall.SIGQUIT: 10 * time.Second, syscall.SIGKILL: 5 * time.Second}
+	type step struct {
 		sig  syscall.Signal
 		wait time.Duration
-	}{{syscall.SIGINT, 30 * time.Second}, {syscall.SIGQUIT, 5 * time.Second}, {syscall.SIGKILL, 5 * time.Second}}
+	}
+	var steps []step
+	for _, sig := range sigs {
+		steps = append(steps, step{sig, wait[sig]})
+	}
 	for i, st := range steps {
 		select {
 		case <-s.done:
@@ -408,7 +426,7 @@ func (c *Cluster) Stop() error {
 	c.stopped = true
 	var err error
 	if c.srv != nil {
-		err = c.srv.shutdown()
+		err = c.srv.discard()
 		c.srv = nil
 	}
 	if rerr := os.RemoveAll(c.Dir); rerr != nil && err == nil {
