@@ -84,6 +84,7 @@ type groupCommit struct {
 	wg   sync.WaitGroup
 
 	groups, intakes atomic.Int64 // committed groups and created intakes, for benchmarks
+	fallbacks       atomic.Int64 // groups commitBatched handed to commitEach
 }
 
 type intakeJob struct {
@@ -177,8 +178,13 @@ func (g *groupCommit) run() {
 }
 
 // commit runs a group of intakes in one transaction, answers each, and
-// returns the jobs to run again.
+// returns the jobs to run again: deadlock victims, and intakes whose
+// LockKeys meet those of an earlier intake of the group (they could
+// deduplicate against it, so they run after it, in the next group).
 func (g *groupCommit) commit(group []*intakeJob) (again []*intakeJob) {
+	// In arrival order (carried intakes first), so a handed-back intake
+	// is kept next time.
+	group, again = disjointLocks(group)
 	slices.SortStableFunc(group, func(a, b *intakeJob) int {
 		switch {
 		case a.prefix < b.prefix:
@@ -199,16 +205,318 @@ func (g *groupCommit) commit(group []*intakeJob) (again []*intakeJob) {
 			j.done <- results[i]
 		}
 	}()
-	failAll := func(err error) {
-		for i := range results {
-			if results[i].err == nil || results[i].retry {
-				results[i] = intakeResult{err: err}
-			}
+	for i, j := range group {
+		if err := j.ctx.Err(); err != nil {
+			results[i].err = fmt.Errorf("postgis: create request: %w", err)
 		}
 	}
 	// The statements run without the callers' contexts; see submit.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if g.commitBatched(ctx, group, results) {
+		return
+	}
+	g.fallbacks.Add(1)
+	g.commitEach(ctx, group, results)
+	return
+}
+
+// commitBatched runs a group whose intakes have pairwise disjoint LockKeys
+// in three pipelined round trips and one COMMIT, however large the group:
+//
+//  1. the advisory locks, the idempotency keys and every intake's
+//     candidates query;
+//  2. (in Go: replays read, Decide for each, rows encoded) the tracking
+//     numbers, one counter update per prefix for all of its intakes;
+//  3. the duplicate counts of primaries, the requests, all notes in one
+//     INSERT, the idempotency keys' numbers.
+//
+// Disjoint LockKeys mean no intake of the group can be a candidate of
+// another, so reading all candidates before inserting anything decides
+// exactly as one intake after the other would. The number_counters rows
+// are locked from round trip 2 to the COMMIT only.
+//
+// It reports false, with the transaction rolled back and results as they
+// were, when the database refused a statement (a value a column cannot
+// hold, exhausted numbers, a deadlock): the caller then runs the group one
+// intake at a time, where the refusal fails one intake only. A lost
+// connection fails the whole group (true).
+func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, results []intakeResult) bool {
+	unavailable := func(op string, err error) bool {
+		err = wrap(ctx, op, err)
+		if errors.Is(err, data.ErrUnavailable) || ctx.Err() != nil {
+			failAll(results, err)
+			return true
+		}
+		return false
+	}
+	tx, err := g.db.pool.Begin(ctx)
+	if err != nil {
+		failAll(results, wrap(ctx, "create request: begin", err))
+		return true
+	}
+	defer tx.Rollback(context.Background())
+
+	// 1. Locks, idempotency keys, candidates.
+	var (
+		lockKeys []int64
+		idemKeys []string
+	)
+	for i, j := range group {
+		if results[i].err != nil {
+			continue
+		}
+		lockKeys = append(lockKeys, j.in.LockKeys...)
+		if j.in.IdempotencyKey != "" {
+			idemKeys = append(idemKeys, j.in.IdempotencyKey)
+		}
+	}
+	slices.Sort(lockKeys)
+	lockKeys = slices.Compact(lockKeys)
+	slices.Sort(idemKeys)
+	b := &pgx.Batch{}
+	if len(lockKeys) > 0 {
+		// unnest yields the sorted array in order: locks are taken ascending.
+		b.Queue(`SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, lockKeys)
+	}
+	fresh := map[string]bool{}
+	if len(idemKeys) > 0 {
+		b.Queue(`INSERT INTO idempotency_keys (key, number)
+			SELECT k, '' FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RETURNING key`, idemKeys).Query(func(rows pgx.Rows) error {
+			keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			for _, k := range keys {
+				fresh[k] = true
+			}
+			return err
+		})
+	}
+	cands := make([][]*data.Request, len(group))
+	for i, j := range group {
+		if results[i].err != nil || j.in.Decide == nil {
+			continue
+		}
+		q := filterQuery(&j.in.Candidates)
+		b.Queue(selectRequest+q.where()+q.orderLimit(&j.in.Candidates), q.args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				c, err := scanRequest(rows)
+				if err != nil {
+					return err
+				}
+				cands[i] = append(cands[i], c)
+			}
+			return rows.Err()
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return unavailable("create request: locks and candidates", err)
+	}
+
+	// Replays of idempotency keys seen before answer the first request.
+	b = &pgx.Batch{}
+	for i, j := range group {
+		if k := j.in.IdempotencyKey; results[i].err == nil && k != "" && !fresh[k] {
+			b.Queue(selectRequest+` JOIN idempotency_keys k ON k.number = r.number WHERE k.key = $1`, k).QueryRow(func(row pgx.Row) error {
+				r, err := scanRequest(row)
+				results[i] = intakeResult{r: r, err: err}
+				return err
+			})
+		}
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return unavailable("create request: read the request of idempotency key", err)
+		}
+	}
+
+	// 2. Decide, encode, then take the numbers.
+	type created struct {
+		i     int
+		r     *data.Request
+		vals  []any
+		notes []data.Note
+		link  *data.DuplicateLink
+	}
+	var (
+		news       []created
+		unusedKeys []string
+		counts     = map[string]int64{}
+		prefixes   []string // ascending: the group is sorted by prefix
+	)
+	fail := func(i int, err error) {
+		results[i] = intakeResult{err: fmt.Errorf("postgis: create request: %w", err)}
+		if k := group[i].in.IdempotencyKey; k != "" && fresh[k] {
+			unusedKeys = append(unusedKeys, k)
+		}
+	}
+	for i, j := range group {
+		if results[i].err != nil || results[i].r != nil {
+			continue
+		}
+		var link *data.DuplicateLink
+		if j.in.Decide != nil {
+			if link, err = j.in.Decide(cands[i]); err != nil {
+				fail(i, err)
+				continue
+			}
+		}
+		r := cloneRequest(j.in.Request)
+		if link != nil {
+			r.Duplicate, r.ParentNumber = true, link.Primary
+		}
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = r.RequestedAt
+		}
+		vals, err := encodeRequest(r)
+		if err != nil {
+			fail(i, data.Invalid("request", "%v", err))
+			continue
+		}
+		news = append(news, created{i: i, r: r, vals: vals, notes: intakeNotes(r, j.in.Notes, link), link: link})
+		if counts[j.prefix] == 0 {
+			prefixes = append(prefixes, j.prefix)
+		}
+		counts[j.prefix]++
+	}
+	if len(news) == 0 {
+		return true // nothing to keep: the deferred Rollback ends the transaction
+	}
+	b = &pgx.Batch{}
+	last := make([]int64, len(prefixes))
+	for k, p := range prefixes {
+		b.Queue(`INSERT INTO number_counters AS c (prefix, n) VALUES ($1, $2)
+			ON CONFLICT (prefix) DO UPDATE SET n = c.n + $2 RETURNING n`, p, counts[p]).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&last[k])
+		})
+	}
+	if len(unusedKeys) > 0 {
+		b.Queue(`DELETE FROM idempotency_keys WHERE key = ANY($1::text[])`, unusedKeys)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return unavailable("create request: numbers", err)
+	}
+	// Numbers in group order within each prefix, ending at the counter.
+	next := map[string]int64{}
+	for k, p := range prefixes {
+		next[p] = last[k] - counts[p] + 1
+	}
+
+	// 3. Rows.
+	var notes []data.Note
+	var noteNums []string
+	var keys, keyNums []string
+	now := time.Now().Truncate(time.Microsecond)
+	b = &pgx.Batch{}
+	for _, c := range news {
+		j := group[c.i]
+		seq := next[j.prefix]
+		next[j.prefix]++
+		c.r.Number = data.FormatNumber(c.r.Kind, c.r.RequestedAt.UTC().Year(), seq)
+		c.vals[0] = c.r.Number
+		if c.link != nil {
+			b.Queue(`SELECT geo311_count_duplicate($1, $2)`, c.link.Primary, now)
+		}
+		b.Queue(insertRequest, c.vals...)
+		for _, n := range c.notes {
+			notes, noteNums = append(notes, n), append(noteNums, c.r.Number)
+		}
+		if c.link != nil {
+			notes = append(notes, data.Note{At: c.r.RequestedAt, Actor: "system", Event: data.EventDuplicateOf,
+				Text: c.r.Number + " joined as a duplicate", Reason: c.link.Reason})
+			noteNums = append(noteNums, c.link.Primary)
+		}
+		if k := j.in.IdempotencyKey; k != "" {
+			keys, keyNums = append(keys, k), append(keyNums, c.r.Number)
+		}
+	}
+	_, ats, actors, events, texts, reasons, internal := noteArrays(notes)
+	b.Queue(`INSERT INTO request_notes (number, at, actor, event, text, reason, internal)
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])`,
+		noteNums, ats, actors, events, texts, reasons, internal)
+	if len(keys) > 0 {
+		b.Queue(`UPDATE idempotency_keys k SET number = u.number
+			FROM unnest($1::text[], $2::text[]) AS u (key, number) WHERE k.key = u.key`, keys, keyNums)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return unavailable("create request", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		// The outcome of a COMMIT cut off by a lost connection is unknown;
+		// a retry with the same idempotency key finds out.
+		err = wrap(ctx, "create request: commit", err)
+		for _, c := range news {
+			results[c.i] = intakeResult{err: err}
+		}
+		return true
+	}
+	for _, c := range news {
+		results[c.i] = intakeResult{r: c.r, created: true}
+	}
+	g.groups.Add(1)
+	g.intakes.Add(int64(len(news)))
+	return true
+}
+
+// intakeNotes are the notes a new request is stored with: "created"
+// (unless the intake brings its own), the intake's notes (timed at the
+// request when untimed) and, when linked, "duplicate".
+func intakeNotes(r *data.Request, in []data.Note, link *data.DuplicateLink) []data.Note {
+	notes := make([]data.Note, 0, len(in)+2)
+	hasCreated := false
+	for _, n := range in {
+		hasCreated = hasCreated || n.Event == data.EventCreated
+	}
+	if !hasCreated {
+		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventCreated, Text: "Request received"})
+	}
+	for _, n := range in {
+		if n.At.IsZero() {
+			n.At = r.RequestedAt
+		}
+		notes = append(notes, n)
+	}
+	if link != nil {
+		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicate,
+			Text: "Duplicate of " + link.Primary, Reason: link.Reason})
+	}
+	return notes
+}
+
+// disjointLocks keeps the intakes whose LockKeys meet none of an earlier
+// kept intake's, in order, and returns the others apart.
+func disjointLocks(group []*intakeJob) (keep, later []*intakeJob) {
+	held := map[int64]bool{}
+	for _, j := range group {
+		clash := false
+		for _, k := range j.in.LockKeys {
+			clash = clash || held[k]
+		}
+		if clash {
+			later = append(later, j)
+			continue
+		}
+		for _, k := range j.in.LockKeys {
+			held[k] = true
+		}
+		keep = append(keep, j)
+	}
+	return keep, later
+}
+
+// failAll gives err to every intake of the group not failed yet (and to
+// deadlock victims: they are not run again).
+func failAll(results []intakeResult, err error) {
+	for i := range results {
+		if results[i].err == nil || results[i].retry {
+			results[i] = intakeResult{err: err}
+		}
+	}
+}
+
+// commitEach runs the group one intake at a time, each in a savepoint, so
+// that an intake the database refuses fails alone. It is the fallback of
+// commitBatched.
+func (g *groupCommit) commitEach(ctx context.Context, group []*intakeJob, results []intakeResult) {
+	failAll := func(err error) { failAll(results, err) }
 	tx, err := g.db.pool.Begin(ctx)
 	if err != nil {
 		failAll(wrap(ctx, "create request: begin", err))
@@ -221,8 +529,7 @@ func (g *groupCommit) commit(group []*intakeJob) (again []*intakeJob) {
 		idemKeys []string
 	)
 	for i, j := range group {
-		if err := j.ctx.Err(); err != nil {
-			results[i].err = fmt.Errorf("postgis: create request: %w", err)
+		if results[i].err != nil {
 			continue
 		}
 		lockKeys = append(lockKeys, j.in.LockKeys...)
@@ -385,24 +692,7 @@ func createInTx(ctx context.Context, tx pgx.Tx, in data.Intake, prefix string, n
 	}
 	vals[0] = prefix // insertNewRequest's $1
 
-	notes := make([]data.Note, 0, len(in.Notes)+2)
-	hasCreated := false
-	for _, n := range in.Notes {
-		hasCreated = hasCreated || n.Event == data.EventCreated
-	}
-	if !hasCreated {
-		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventCreated, Text: "Request received"})
-	}
-	for _, n := range in.Notes {
-		if n.At.IsZero() {
-			n.At = r.RequestedAt
-		}
-		notes = append(notes, n)
-	}
-	if link != nil {
-		notes = append(notes, data.Note{At: r.RequestedAt, Actor: "system", Event: data.EventDuplicate,
-			Text: "Duplicate of " + link.Primary, Reason: link.Reason})
-	}
+	notes := intakeNotes(r, in.Notes, link)
 
 	var seq int64
 	b.Queue(`INSERT INTO number_counters AS c (prefix, n) VALUES ($1, 1)

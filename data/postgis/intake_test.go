@@ -1,0 +1,178 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+// groupRequest is a valid new service request at the Loop, requested at.
+func groupRequest(code string, at time.Time) *data.Request {
+	return &data.Request{
+		Jurisdiction: "chicago", Kind: data.KindServiceRequest, ServiceCode: code, ServiceName: "Type " + code,
+		State: data.StateNew, Lon: -87.6298, Lat: 41.8781, Origin: data.OriginWeb, RequestedAt: at, SLADays: 7,
+	}
+}
+
+// runGroup hands jobs to the committer as one group, as run would, and
+// returns each job's answer (nil for a job handed back) and the jobs
+// handed back.
+func runGroup(db *DB, ins []data.Intake) ([]*intakeResult, []*intakeJob) {
+	jobs := make([]*intakeJob, len(ins))
+	for i, in := range ins {
+		r := in.Request
+		jobs[i] = &intakeJob{ctx: context.Background(), in: in, prefix: data.NumberPrefix(r.Kind, r.RequestedAt.UTC().Year()),
+			done: make(chan intakeResult, 1)}
+	}
+	again := db.intake.commit(slices.Clone(jobs))
+	out := make([]*intakeResult, len(jobs))
+	for i, j := range jobs {
+		select {
+		case res := <-j.done:
+			out[i] = &res
+		default:
+		}
+	}
+	return out, again
+}
+
+// TestIntakeGroupBatched: a group of intakes with disjoint lock keys is
+// stored in the batched round trips: numbers in group order without gaps,
+// a duplicate linked to a primary stored before, the primary's count and
+// notes, an idempotency key, a replay of it in the next group.
+func TestIntakeGroupBatched(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	primary, _, err := db.CreateRequest(ctx, data.Intake{Request: groupRequest("PHF", t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := func(cands []*data.Request) (*data.DuplicateLink, error) {
+		for _, c := range cands {
+			if c.Number == primary.Number {
+				return &data.DuplicateLink{Primary: c.Number, Reason: "same place"}, nil
+			}
+		}
+		return nil, errors.New("primary not among the candidates")
+	}
+	ins := []data.Intake{
+		{Request: groupRequest("PHF", t0.Add(time.Minute)), LockKeys: []int64{1, 2}, Decide: link,
+			Candidates: data.RequestFilter{ServiceCodes: []string{"PHF"}}},
+		{Request: groupRequest("SLA", t0.Add(2*time.Minute)), LockKeys: []int64{3}, IdempotencyKey: "k-1"},
+		{Request: groupRequest("SLA", t0.Add(3*time.Minute)), LockKeys: []int64{4},
+			Decide: func([]*data.Request) (*data.DuplicateLink, error) { return nil, nil }},
+	}
+	fallbacks := db.intake.fallbacks.Load()
+	res, again := runGroup(db, ins)
+	if len(again) != 0 {
+		t.Fatalf("%d intakes handed back, want none", len(again))
+	}
+	if db.intake.fallbacks.Load() != fallbacks {
+		t.Errorf("the group fell back to one intake at a time")
+	}
+	for i, want := range []string{"SR26-00000002", "SR26-00000003", "SR26-00000004"} {
+		if res[i] == nil || res[i].err != nil || !res[i].created || res[i].r.Number != want {
+			t.Fatalf("intake %d: %+v, want created %s", i, res[i], want)
+		}
+	}
+	dup, err := db.Request(ctx, "SR26-00000002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dup.Duplicate || dup.ParentNumber != primary.Number {
+		t.Errorf("duplicate: Duplicate %v parent %q, want true %q", dup.Duplicate, dup.ParentNumber, primary.Number)
+	}
+	p, err := db.Request(ctx, primary.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DuplicateCount != 1 {
+		t.Errorf("primary DuplicateCount = %d, want 1", p.DuplicateCount)
+	}
+	events := func(number string) []data.Event {
+		notes, err := db.Notes(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev []data.Event
+		for _, n := range notes {
+			ev = append(ev, n.Event)
+		}
+		return ev
+	}
+	if got, want := events(dup.Number), []data.Event{data.EventCreated, data.EventDuplicate}; !slices.Equal(got, want) {
+		t.Errorf("duplicate's notes %v, want %v", got, want)
+	}
+	if got, want := events(primary.Number), []data.Event{data.EventCreated, data.EventDuplicateOf}; !slices.Equal(got, want) {
+		t.Errorf("primary's notes %v, want %v", got, want)
+	}
+	// The key's replay, in a later group with a new intake, answers the
+	// first request and takes no number.
+	res, _ = runGroup(db, []data.Intake{
+		{Request: groupRequest("SLA", t0.Add(5*time.Minute)), IdempotencyKey: "k-1"},
+		{Request: groupRequest("SLA", t0.Add(6*time.Minute))},
+	})
+	if res[0] == nil || res[0].err != nil || res[0].created || res[0].r.Number != "SR26-00000003" {
+		t.Errorf("replay: %+v, want SR26-00000003 not created", res[0])
+	}
+	if res[1] == nil || res[1].err != nil || res[1].r.Number != "SR26-00000005" {
+		t.Errorf("intake after the replay: %+v, want SR26-00000005", res[1])
+	}
+}
+
+// TestIntakeGroupRefusals: an intake the database refuses (a NUL byte in
+// its text) makes the group fall back to one intake at a time, where it
+// fails alone; a Decide error fails its intake alone; intakes whose lock
+// keys meet an earlier intake's are handed back for the next group. No
+// number is lost.
+func TestIntakeGroupRefusals(t *testing.T) {
+	db := openDB(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	bad := groupRequest("PHF", t0)
+	bad.Description = "pothole\x00here"
+	refuse := errors.New("refused by Decide")
+	ins := []data.Intake{
+		{Request: groupRequest("PHF", t0), LockKeys: []int64{1}},
+		{Request: bad, LockKeys: []int64{2}, IdempotencyKey: "k-bad"},
+		{Request: groupRequest("PHF", t0), LockKeys: []int64{3},
+			Decide: func([]*data.Request) (*data.DuplicateLink, error) { return nil, refuse }},
+		{Request: groupRequest("PHF", t0), LockKeys: []int64{2, 5}}, // meets the bad one's key 2
+		{Request: groupRequest("PHF", t0), LockKeys: []int64{6}},
+	}
+	fallbacks := db.intake.fallbacks.Load()
+	res, again := runGroup(db, ins)
+	if len(again) != 1 || again[0].in.Request != ins[3].Request {
+		t.Fatalf("handed back %d intakes, want the one meeting key 2", len(again))
+	}
+	if db.intake.fallbacks.Load() != fallbacks+1 {
+		t.Errorf("fallbacks %d, want %d", db.intake.fallbacks.Load(), fallbacks+1)
+	}
+	if res[0] == nil || res[0].err != nil || res[0].r.Number != "SR26-00000001" {
+		t.Errorf("intake 0: %+v, want SR26-00000001", res[0])
+	}
+	if res[1] == nil || !errors.Is(res[1].err, data.ErrInvalid) {
+		t.Errorf("intake with NUL: %+v, want ErrInvalid", res[1])
+	}
+	if res[2] == nil || !errors.Is(res[2].err, refuse) {
+		t.Errorf("intake refused by Decide: %+v, want its error", res[2])
+	}
+	if res[3] != nil {
+		t.Errorf("handed-back intake was answered: %+v", res[3])
+	}
+	if res[4] == nil || res[4].err != nil || res[4].r.Number != "SR26-00000002" {
+		t.Errorf("intake 4: %+v, want SR26-00000002", res[4])
+	}
+	// The handed-back intake runs next and continues the sequence; the
+	// failed intake's idempotency key is free again.
+	res, _ = runGroup(db, []data.Intake{ins[3], {Request: groupRequest("PHF", t0), IdempotencyKey: "k-bad"}})
+	for i, want := range []string{"SR26-00000003", "SR26-00000004"} {
+		if res[i] == nil || res[i].err != nil || !res[i].created || res[i].r.Number != want {
+			t.Errorf("next group, intake %d: %+v, want created %s", i, res[i], want)
+		}
+	}
+}
