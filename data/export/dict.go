@@ -57,9 +57,10 @@ func (d *dictColumn) append(s string) {
 	}
 	i, ok := d.lookup(s, h)
 	if !ok {
-		s = strings.Clone(s) // do not pin the caller's buffers
 		i = int32(len(d.values))
-		d.values = append(d.values, s)
+		// A copy: the caller's string may be a view of a buffer it reuses
+		// (data.ExportScanner rows), and must not be pinned either.
+		d.values = append(d.values, strings.Clone(s))
 		d.hashes = append(d.hashes, h)
 		d.insert(i)
 		if d.dict != nil {
@@ -67,7 +68,7 @@ func (d *dictColumn) append(s string) {
 			d.dict = nil
 		}
 	}
-	d.last, d.lastIdx, d.lastHash = s, i, h
+	d.last, d.lastIdx, d.lastHash = d.values[i], i, h
 	d.add(i, true)
 }
 

@@ -142,7 +142,8 @@ func expected(r *data.Request, layers []data.Layer) map[string]any {
 		m[string(l)] = nil
 		for _, a := range r.Areas {
 			if a.Layer == l {
-				m[string(l)] = a.ID
+				m[string(l)] = a.ID // the first area of the layer
+				break
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package export
 import (
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/geo311/geo311/data"
@@ -86,6 +87,8 @@ type settings struct {
 	batch    int
 	tempDir  string
 	timeZone string
+	// policeCodes caches the catalogue's police flag by service code.
+	policeCodes map[string]bool
 }
 
 func (o Options) resolveFor(f Format) (*settings, error) {
@@ -152,13 +155,36 @@ func (o Options) resolve() (*settings, error) {
 	return s, nil
 }
 
-// police reports whether Public drops r.
-func (s *settings) police(r *data.Request) bool {
+// police reports whether Public drops row: police-related or a community
+// concern (data.ExportRow.Police), the catalogue's flag looked up once per
+// service code.
+func (s *settings) police(row *data.ExportRow) bool {
 	if !s.Public {
 		return false
 	}
-	if s.Jurisdiction != nil {
-		return r.Police(s.Jurisdiction)
+	if row.PoliceRelated || row.Kind == data.KindCommunityConcern {
+		return true
 	}
-	return r.PoliceRelated || r.Kind == data.KindCommunityConcern
+	if s.Jurisdiction == nil {
+		return false
+	}
+	if p, ok := s.policeCodes[row.ServiceCode]; ok {
+		return p
+	}
+	p := row.Police(s.Jurisdiction)
+	if s.policeCodes == nil {
+		s.policeCodes = map[string]bool{}
+	}
+	s.policeCodes[strings.Clone(row.ServiceCode)] = p
+	return p
+}
+
+// Layers returns the area columns of an export with these options, in
+// order: the layers a store's data.ExportScanner is asked for.
+func Layers(opt Options) ([]data.Layer, error) {
+	s, err := opt.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return s.layers, nil
 }

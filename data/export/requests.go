@@ -19,6 +19,13 @@ type Writer interface {
 	// Write adds one request (it is not retained). With Options.Public a
 	// police-related request is skipped and counted in Stats.Skipped.
 	Write(r *data.Request) error
+	// WriteRow adds one row (it is not retained) as Write adds the request
+	// it was made from (data.ExportRow.SetRequest): a store's
+	// data.ExportScanner, asked for Layers, feeds it directly. The row
+	// must have one area per layer.
+	WriteRow(row *data.ExportRow) error
+	// Layers are the export's area columns, in order (see Layers).
+	Layers() []data.Layer
 	// Close finishes the file. It does not close the io.Writer.
 	Close() error
 	// Stats reports progress (for a progress bar) and, after Close, totals.
@@ -58,7 +65,36 @@ func WriteRequests(w io.Writer, f Format, opt Options, scan func(fn func(*data.R
 	return wr.Stats(), err
 }
 
+// WriteRows writes every row scan yields and closes the writer: scan gets
+// the layers to read and fn, typically
+//
+//	func(layers []data.Layer, fn func(*data.ExportRow) error) error {
+//		return scanner.ScanExport(ctx, filter, layers, fn)
+//	}
+func WriteRows(w io.Writer, f Format, opt Options, scan func(layers []data.Layer, fn func(*data.ExportRow) error) error) (Stats, error) {
+	wr, err := NewWriter(w, f, opt)
+	if err != nil {
+		return Stats{}, err
+	}
+	err = scan(wr.Layers(), wr.WriteRow)
+	if cerr := wr.Close(); err == nil {
+		err = cerr
+	}
+	return wr.Stats(), err
+}
+
 var errClosed = errors.New("export: writer is closed")
+
+// checkRow checks what a writer needs of a row.
+func checkRow(row *data.ExportRow, layers []data.Layer) error {
+	if row == nil {
+		return data.Invalid("request", "nil row")
+	}
+	if len(row.Areas) != len(layers) {
+		return data.Invalid("areas", "the row has %d areas for %d layers", len(row.Areas), len(layers))
+	}
+	return nil
+}
 
 // arrowRequestWriter builds record batches of requests.
 type arrowRequestWriter struct {
@@ -73,11 +109,11 @@ type arrowRequestWriter struct {
 	err    error
 	closed bool
 
-	n         int // rows in the current batch
+	row       data.ExportRow // Write's request as a row
+	n         int            // rows in the current batch
 	number    *strColumn
 	dicts     []*dictColumn // kind .. origin, then layers
 	dictIndex []int         // column index of each dict
-	areaVals  []string
 	times     [3]*array.TimestampBuilder
 	duplicate *array.BooleanBuilder
 	parent    *strColumn
@@ -115,7 +151,6 @@ func newArrowRequestWriter(out *output, f Format, s *settings) (*arrowRequestWri
 		w.dicts = append(w.dicts, newDictColumn(mem, s.batch))
 		w.dictIndex = append(w.dictIndex, 1+i)
 	}
-	w.areaVals = make([]string, len(s.layers))
 	for i := range w.times {
 		w.times[i] = array.NewTimestampBuilder(mem, tsType)
 	}
@@ -176,14 +211,24 @@ func appendTime(b *array.TimestampBuilder, t time.Time) {
 }
 
 func (w *arrowRequestWriter) Write(r *data.Request) error {
+	if r == nil {
+		return data.Invalid("request", "nil request")
+	}
+	w.row.SetRequest(r, w.s.layers)
+	return w.WriteRow(&w.row)
+}
+
+func (w *arrowRequestWriter) Layers() []data.Layer { return w.s.layers }
+
+func (w *arrowRequestWriter) WriteRow(r *data.ExportRow) error {
 	if w.err != nil {
 		return w.err
 	}
 	if w.closed {
 		return errClosed
 	}
-	if r == nil {
-		return data.Invalid("request", "nil request")
+	if err := checkRow(r, w.s.layers); err != nil {
+		return err
 	}
 	if w.s.police(r) {
 		w.stats.Skipped++
@@ -199,11 +244,8 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 	d[5].append(r.Department)
 	d[6].append(r.Unit)
 	d[7].append(string(r.Origin))
-	if len(w.areaVals) > 0 {
-		fillAreas(w.areaVals, w.s.layers, r.Areas)
-		for i, v := range w.areaVals {
-			d[nHeadDicts+i].append(v)
-		}
+	for i, v := range r.Areas {
+		d[nHeadDicts+i].append(v)
 	}
 	appendTime(w.times[0], r.RequestedAt)
 	appendTime(w.times[1], r.UpdatedAt)
@@ -249,23 +291,10 @@ func (w *arrowRequestWriter) Write(r *data.Request) error {
 	}
 	w.n++
 	w.stats.Rows++
-	if w.n >= w.s.batch || w.text[0].full() || w.text[1].full() {
+	if w.n >= w.s.batch || w.number.full() || w.parent.full() || w.text[0].full() || w.text[1].full() || w.text[2].full() {
 		return w.flush()
 	}
 	return nil
-}
-
-// fillAreas sets vals[i] to the id of the area of layers[i] in areas, "" if none.
-func fillAreas(vals []string, layers []data.Layer, areas []data.AreaRef) {
-	clear(vals)
-	for _, a := range areas {
-		for i, l := range layers {
-			if l == a.Layer {
-				vals[i] = a.ID
-				break
-			}
-		}
-	}
 }
 
 func (w *arrowRequestWriter) flush() error {

@@ -64,11 +64,10 @@ func cellText(c uint64) tv {
 }
 
 // requestValues appends r's values in Columns order, without geometry.
-func requestValues(dst []tv, r *data.Request, layers []data.Layer, areaVals []string) []tv {
+func requestValues(dst []tv, r *data.ExportRow) []tv {
 	dst = append(dst, str(r.Number), str(string(r.Kind)), str(r.ServiceCode), str(r.ServiceName),
 		str(status(r.State)), str(string(r.State)), str(r.Department), str(r.Unit), str(string(r.Origin)))
-	fillAreas(areaVals, layers, r.Areas)
-	for _, v := range areaVals {
+	for _, v := range r.Areas {
 		dst = append(dst, str(v))
 	}
 	dst = append(dst, timeValue(r.RequestedAt), timeValue(r.UpdatedAt), timeValue(r.ClosedAt),
@@ -171,19 +170,19 @@ func appendJSONString(b []byte, s string) []byte {
 
 // textRequestWriter writes CSV or GeoJSON text sequences, one row at a time.
 type textRequestWriter struct {
-	s        *settings
-	f        Format
-	out      *output
-	csv      *csv.Writer
-	cols     []string
-	vals     []tv
-	rec      []string
-	areaVals []string
-	buf      []byte
-	stats    Stats
-	bb       bbox
-	err      error
-	closed   bool
+	s      *settings
+	f      Format
+	out    *output
+	csv    *csv.Writer
+	cols   []string
+	vals   []tv
+	rec    []string
+	row    data.ExportRow // Write's request as a row
+	buf    []byte
+	stats  Stats
+	bb     bbox
+	err    error
+	closed bool
 }
 
 func newTextRequestWriter(out *output, f Format, s *settings) (*textRequestWriter, error) {
@@ -191,7 +190,7 @@ func newTextRequestWriter(out *output, f Format, s *settings) (*textRequestWrite
 	if err != nil {
 		return nil, err
 	}
-	w := &textRequestWriter{s: s, f: f, out: out, cols: cols, areaVals: make([]string, len(s.layers))}
+	w := &textRequestWriter{s: s, f: f, out: out, cols: cols}
 	if f == FormatCSV {
 		w.csv = csv.NewWriter(out)
 		w.csv.UseCRLF = true
@@ -204,20 +203,30 @@ func newTextRequestWriter(out *output, f Format, s *settings) (*textRequestWrite
 }
 
 func (w *textRequestWriter) Write(r *data.Request) error {
+	if r == nil {
+		return data.Invalid("request", "nil request")
+	}
+	w.row.SetRequest(r, w.s.layers)
+	return w.WriteRow(&w.row)
+}
+
+func (w *textRequestWriter) Layers() []data.Layer { return w.s.layers }
+
+func (w *textRequestWriter) WriteRow(r *data.ExportRow) error {
 	if w.err != nil {
 		return w.err
 	}
 	if w.closed {
 		return errClosed
 	}
-	if r == nil {
-		return data.Invalid("request", "nil request")
+	if err := checkRow(r, w.s.layers); err != nil {
+		return err
 	}
 	if w.s.police(r) {
 		w.stats.Skipped++
 		return nil
 	}
-	w.vals = requestValues(w.vals[:0], r, w.s.layers, w.areaVals)
+	w.vals = requestValues(w.vals[:0], r)
 	valid := validLonLat(r.Lon, r.Lat)
 	if valid {
 		w.bb.add(r.Lon, r.Lat)
