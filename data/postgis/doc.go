@@ -89,30 +89,36 @@
 // # Intake
 //
 // CreateRequest goes through a group committer: intakes waiting at the same
-// time share one transaction (at most 32, each in a savepoint so one
-// failing intake is rolled back alone) and every caller is answered after
-// its COMMIT returned (synchronous_commit on: durable). Per group, in this
-// order: the advisory locks of every intake's LockKeys, ascending
+// time share one transaction (at most 32) and every caller is answered
+// after its COMMIT returned (synchronous_commit on: durable). A group keeps
+// only intakes whose LockKeys are pairwise disjoint (one whose keys meet an
+// earlier intake's could deduplicate against it, so it waits for the next
+// group), and runs in three pipelined round trips whatever its size: (1)
+// the advisory locks of every intake's LockKeys, ascending
 // (pg_advisory_xact_lock); the idempotency keys, ascending (INSERT ... ON
 // CONFLICT DO NOTHING: a key that exists is a replay and returns the stored
 // request, created false; one that another process is inserting waits for
-// its commit); then per intake, sorted by number prefix: the candidates
-// (in.Candidates, read after the locks), Decide, the counter row (INSERT
-// ... ON CONFLICT (prefix) DO UPDATE SET n = n + 1), the primary's count
-// (geo311_count_duplicate: no_data_found when the primary does not exist),
-// the request, its notes, the primary's duplicate_of note. Taking locks in
-// this global order keeps groups of different processes free of
-// deadlocks; a deadlock PostgreSQL still reports is retried in the next
-// group. An intake costs two round trips (each a pipeline), its group four
-// more and one WAL flush.
-//
+// its commit); every intake's candidates (in.Candidates, read after the
+// locks). Then, in Go, Decide for each intake. (2) The numbers: one counter
+// update per prefix for all of its intakes (INSERT ... ON CONFLICT (prefix)
+// DO UPDATE SET n = n + k), numbers given in group order. (3) The
+// primaries' counts (geo311_count_duplicate: no_data_found when the primary
+// does not exist), the requests, every note of the group in one INSERT,
+// the idempotency keys' numbers. Then COMMIT. If the database refuses any
+// statement (a value a column cannot hold, exhausted numbers, a deadlock),
+// the group is rolled back and run again one intake at a time, each in a
+// savepoint, so the refused intake fails alone and takes no number; a
+// deadlock victim is retried in the next group. Taking locks in this
+// global order keeps groups of different processes free of deadlocks.
+
 // Why groups: the counter row is locked from the intake's increment to its
 // COMMIT, so one transaction per intake serialises every intake of every
 // process behind one WAL flush each (about 1.5 ms on the reference disk:
 // at most ~650/s). A rolled-back intake returns its number (gap-free
 // numbers, as the contract asks), which a SEQUENCE could not. Two
 // committers run at once, so that one group's flush overlaps the next
-// group's work up to its counter.
+// group's locks and candidates; the counter rows are held from round trip
+// 2 to the COMMIT only.
 //
 // # Import
 //
