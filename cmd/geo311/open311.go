@@ -17,7 +17,8 @@ import (
 // /open311/v2/. Every endpoint answers .json and .xml (no suffix: JSON);
 // errors are [{"code", "description"}]. Reads are public and never show
 // contact fields, PIN hashes, attributes or internal notes; police-related
-// requests and community concerns are never listed.
+// requests and community concerns are never listed, nor read by number
+// (a concern only with its PIN).
 
 func (s *server) open311Err(w http.ResponseWriter, r *http.Request, err error) {
 	writeOpen311Error(w, r, s.log, err)
@@ -269,7 +270,8 @@ func (s *server) handleOpen311Request() http.Handler {
 }
 
 // publicLookup reads a request a member of the public asked for by number:
-// a concern needs its PIN (checked under the rate limits), otherwise 404.
+// a concern needs its PIN (checked under the rate limits), otherwise 404; a
+// police-related service request is 404 (it has no PIN).
 func (s *server) publicLookup(ctx context.Context, r *http.Request, id, pin string) (*data.Request, time.Duration, error) {
 	number, ok := data.NormalizeNumber(id)
 	notFound := data.Errorf(data.ErrNotFound, "service_request_id %q not found", clip(id))
@@ -291,7 +293,10 @@ func (s *server) publicLookup(ctx context.Context, r *http.Request, id, pin stri
 		}
 		return nil, 0, err
 	}
-	if req.Kind == data.KindCommunityConcern {
+	// Tracking numbers are sequential, so reading one by number is a list
+	// anyone can walk: police-related requests are not public, whatever
+	// their kind.
+	if req.Kind == data.KindCommunityConcern || req.Police(s.j) {
 		return nil, 0, notFound
 	}
 	return req, 0, nil
