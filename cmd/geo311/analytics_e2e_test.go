@@ -98,7 +98,8 @@ func TestAnalyticsE2E(t *testing.T) {
 			} `json:"cells"`
 		}
 		do(t, "GET", s.ts.URL+"/v1/trends/heatmap?from=2026-03-01&to=2026-05-01&resolution=7", "", nil).JSON(t, &got)
-		want := s.count(func(r *data.Request) bool { return inWindow(r) && !r.Duplicate })
+		// Public trends count public service types only.
+		want := s.count(func(r *data.Request) bool { return inWindow(r) && !r.Duplicate && !r.Police(s.j) })
 		if got.Total != int64(want) || want == 0 {
 			t.Errorf("heatmap total %d, brute-force count %d", got.Total, want)
 		}
@@ -109,8 +110,14 @@ func TestAnalyticsE2E(t *testing.T) {
 		if sum != got.Total {
 			t.Errorf("cells sum to %d, total %d", sum, got.Total)
 		}
-		// With duplicates and one type.
-		code := s.reqs[0].ServiceCode
+		// With duplicates and one (public) type.
+		code := ""
+		for _, r := range s.reqs {
+			if !r.Police(s.j) {
+				code = r.ServiceCode
+				break
+			}
+		}
 		do(t, "GET", s.ts.URL+"/v1/trends/heatmap?from=2026-03-01&to=2026-05-01&duplicates=include&types="+code, "", nil).JSON(t, &got)
 		want = s.count(func(r *data.Request) bool { return inWindow(r) && r.ServiceCode == code })
 		if got.Total != int64(want) {
@@ -155,7 +162,7 @@ func TestAnalyticsE2E(t *testing.T) {
 		for i, m := range []string{"2026-03-01", "2026-04-01"} {
 			a := s.day(t, m)
 			b := a.AddDate(0, 1, 0)
-			want := s.count(func(r *data.Request) bool { return in(r, a, b) && !r.Duplicate })
+			want := s.count(func(r *data.Request) bool { return in(r, a, b) && !r.Duplicate && !r.Police(s.j) })
 			if got.Points[i].Count != int64(want) {
 				t.Errorf("month %s: %d, brute force %d", m, got.Points[i].Count, want)
 			}

@@ -83,7 +83,8 @@ func (s *server) trendsArea(q url.Values, at time.Time, required bool) (area tre
 	return area, desc, nil
 }
 
-// commonTrends reads types, event and duplicates.
+// commonTrends reads types (public service types only; none means all of
+// them), event and duplicates.
 func commonTrends(q url.Values, j *data.Jurisdiction) (types []string, ev trends.Event, dups bool, err error) {
 	if types, err = paramList(q, "types"); err != nil {
 		return
@@ -93,11 +94,22 @@ func commonTrends(q url.Values, j *data.Jurisdiction) (types []string, ev trends
 			return
 		}
 	}
+	// Public trends count public service types only, as the cube export
+	// does: a heatmap of one police-related type at resolution 10 would map
+	// community concerns to within a block.
+	public := publicTypes(j, nil)
 	for _, c := range types {
 		if _, ok := j.Service(c); !ok {
 			err = data.Invalid("types", "%q is not a service code of %s", truncate(c, 40), j.ID)
 			return
 		}
+		if !contains(public, c) {
+			err = data.Invalid("types", "%s is police-related: public trends count public service types only", c)
+			return
+		}
+	}
+	if len(types) == 0 {
+		types = public
 	}
 	if ev, err = trends.ParseEvent(q.Get("event")); err != nil {
 		err = data.Invalid("event", "%q is not opened or closed", truncate(q.Get("event"), 40))
