@@ -127,8 +127,8 @@ type crawler struct {
 	policeCells  map[string]bool // hex and decimal H3 indexes of cells only police items occupy
 	staffSecret  string
 	staffName    string
-	canaries     []string // public descriptions the crawl must find
-	seen         map[string]bool
+	canaries     []string        // public descriptions the crawl must find
+	seen         map[string]bool // request numbers of the features of decoded tiles
 	requests     int
 	tilesDecoded int
 }
