@@ -37,7 +37,11 @@ import (
 //     is back, reads return to it;
 //   - a restarted server loads its analytics from the replica (its
 //     requests table scans, the reader's sessions, the metrics say so) and
-//     its tiles and trends show every request.
+//     its tiles and trends show every request;
+//   - a server started while the replica is down starts, reads from the
+//     primary, and moves its reads to the replica once it is up;
+//   - a replica without the geo311 schema is refused with an error naming
+//     --read-database-url.
 func TestReadReplica(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster and a replica")
@@ -292,6 +296,56 @@ func TestReadReplica(t *testing.T) {
 	}
 	if got := scans(primaryURL); got != primaryScans {
 		t.Errorf("the primary's requests table was scanned %d times while the server started and served tiles and trends, want none", got-primaryScans)
+	}
+
+	// A replica that is down when the server starts does not stop it:
+	// reads go to the primary until a probe finds the replica and checks
+	// its schema.
+	if err := rep.StopServer(); err != nil {
+		t.Fatal(err)
+	}
+	ts3 := startServe(t, vars, "--demo", "--read-database-url", replicaURL)
+	if !strings.Contains(ts3.logs.String(), "read replica unavailable at start-up") {
+		t.Errorf("no warning about the replica at start-up:\n%s", ts3.logs.String())
+	}
+	checkTilesAndTrends(t, ts3.URL, pts[:6], all) // loaded from the primary
+	r = do(t, "GET", ts3.URL+"/readyz", "", nil)
+	r.JSON(t, &ready)
+	if r.Status != 200 || !strings.HasPrefix(ready.Checks["read_replica"], "unavailable") {
+		t.Errorf("readyz with the replica down since start-up: %d %s", r.Status, r.Body)
+	}
+	if !strings.Contains(string(exportCSV(t, ts3.URL)), later) {
+		t.Errorf("export from the primary lacks %s", later)
+	}
+	if err := rep.StartServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(replicaRetry + 5*time.Second)
+	for {
+		exportCSV(t, ts3.URL)
+		if metricValue(t, ts3.URL, `geo311_store_reads_total{store="replica"}`) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reads did not go to the replica after it started:\n%s", ts3.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := ts3.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	// A replica of another database (no geo311 schema, however long one
+	// waits for replay) is a configuration error.
+	if _, err := c.NewDatabase(ctx, "geo311_not_migrated"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WaitReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := cli(t, vars, "export", "--demo", "--out", filepath.Join(dir, "never.csv"), "--read-database-url", rep.URL("geo311_not_migrated"))
+	if err == nil || !strings.Contains(err.Error(), "--read-database-url (GEO311_READ_DATABASE_URL)") || !strings.Contains(err.Error(), "no geo311 schema") {
+		t.Errorf("export with a replica of an unmigrated database: %v\n%s", err, stderr)
 	}
 }
 
