@@ -194,7 +194,7 @@ func (a *app) startAnalytics(ctx context.Context) error {
 		cerr := a.reads.ops.catchUp(cctx)
 		cancel()
 		if cerr != nil && ctx.Err() == nil {
-			a.log.Warn("the read replica has not replayed the primary's writes: the analytics are loaded from the primary", "error", cerr.Error())
+			a.log.Warn("the read replica does not answer or has not replayed the primary's writes: the analytics are loaded from the primary", "error", cerr.Error())
 			err = a.reads.onPrimary(build)
 		} else {
 			err = a.reads.run(ctx, build)
