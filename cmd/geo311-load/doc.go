@@ -71,10 +71,14 @@
 //
 // Every --interval the command samples the child's VmRSS from
 // /proc/PID/status and prints a row: elapsed time, requests sent and
-// answered, throughput over the interval, errors, RSS, and p50/p99 per kind
-// over the interval. At the end it prints a table per kind (count, errors,
-// p50, p99, max), RSS first/last/max, and the verdict; --json writes the
-// same as JSON.
+// answered, throughput over the interval, errors, RSS, the Go heap in use
+// (go_memstats_heap_inuse_bytes from the server's /metrics), and p50/p99
+// per kind over the interval. At the end it prints a table per kind (count,
+// errors, p50, p99, max), the dispatcher's lateness, RSS and Go heap
+// before/first/last/max, the tile cache's hits and misses during the load,
+// and the verdict; --json writes the same as JSON. The heap and the tile
+// cache say what the RSS is made of; they are not part of the verdict. With
+// --database-url the RSS is geo311's alone, not PostgreSQL's.
 //
 // Memory is flat when the highest RSS sampled in the last third of the run
 // is at most --max-rss-growth (default 0.25: +25%) above the highest RSS
