@@ -41,7 +41,19 @@ type Key struct {
 }
 
 func (k Key) String() string {
-	b := make([]byte, 0, 96)
+	b := k.appendSlot(make([]byte, 0, 96))
+	b = append(b, '@')
+	b = appendUint(b, k.Version)
+	b = append(b, '#')
+	b = appendUint(b, uint64(k.Day))
+	return string(b)
+}
+
+// slot is the key without Version and Day: the tile a cache entry stands
+// for, whichever version of the data it was rendered from.
+func (k Key) slot() string { return string(k.appendSlot(make([]byte, 0, 96))) }
+
+func (k Key) appendSlot(b []byte) []byte {
 	b = append(b, k.Layer...)
 	b = append(b, '/')
 	b = appendUint(b, uint64(k.Z))
@@ -53,11 +65,7 @@ func (k Key) String() string {
 	b = append(b, k.Filter...)
 	b = append(b, '|')
 	b = append(b, k.Source...)
-	b = append(b, '@')
-	b = appendUint(b, k.Version)
-	b = append(b, '#')
-	b = appendUint(b, uint64(k.Day))
-	return string(b)
+	return b
 }
 
 func appendUint(b []byte, n uint64) []byte {
@@ -86,8 +94,11 @@ func (k Key) ETag() string {
 func gzipETag(etag string) string { return etag[:len(etag)-1] + `-gz"` }
 
 // Cache is an LRU of encoded tiles bounded in bytes, safe for concurrent
-// use. Invalidation is by key: the data version is part of Key, so after a
-// change old tiles are simply not asked for again and age out.
+// use. It holds one entry per tile (Key without Version and Day): a tile
+// rendered from newer data replaces the older one, and a Get with a newer
+// version than the entry's is a miss that drops the entry. So under a
+// stream of intakes, each bumping the data version, the cache holds at most
+// the tiles being looked at, not every superseded version of them.
 type Cache struct {
 	mu       sync.Mutex
 	maxBytes int64
@@ -99,9 +110,11 @@ type Cache struct {
 }
 
 type cacheEntry struct {
-	key  string
-	tile *Encoded
-	size int64
+	slot    string
+	version uint64
+	day     int64
+	tile    *Encoded
+	size    int64
 }
 
 // NewCache returns a cache holding at most maxBytes of tiles (keys and
@@ -110,43 +123,58 @@ func NewCache(maxBytes int64) *Cache {
 	return &Cache{maxBytes: maxBytes, ll: list.New(), m: map[string]*list.Element{}}
 }
 
-// Get returns the cached tile for key.
-func (c *Cache) Get(key string) (*Encoded, bool) {
+// Get returns the cached tile for k.
+func (c *Cache) Get(k Key) (*Encoded, bool) {
+	slot := k.slot()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[key]; ok {
-		c.ll.MoveToFront(e)
-		c.hits++
-		return e.Value.(*cacheEntry).tile, true
+	if e, ok := c.m[slot]; ok {
+		ce := e.Value.(*cacheEntry)
+		if ce.version == k.Version && ce.day == k.Day {
+			c.ll.MoveToFront(e)
+			c.hits++
+			return ce.tile, true
+		}
+		if ce.version < k.Version || (ce.version == k.Version && ce.day < k.Day) {
+			c.remove(e) // superseded: nobody asks for it again
+		}
 	}
 	c.misses++
 	return nil, false
 }
 
-// Put stores a tile; a tile larger than the whole cache is not stored.
-func (c *Cache) Put(key string, t *Encoded) {
-	size := int64(len(t.Data)+len(t.Gzip)+2*len(key)+len(t.ETag)+len(t.GzipETag)) + 160
+// Put stores the tile for k, replacing the tile's entry of another version;
+// a tile larger than the whole cache is not stored.
+func (c *Cache) Put(k Key, t *Encoded) {
+	slot := k.slot()
+	size := int64(len(t.Data)+len(t.Gzip)+2*len(slot)+len(t.ETag)+len(t.GzipETag)) + 176
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if size > c.maxBytes {
 		return
 	}
-	if e, ok := c.m[key]; ok {
+	if e, ok := c.m[slot]; ok {
 		old := e.Value.(*cacheEntry)
+		if old.version > k.Version || (old.version == k.Version && old.day > k.Day) {
+			return // a slower render of older data: keep the newer tile
+		}
 		c.bytes += size - old.size
-		old.tile, old.size = t, size
+		old.version, old.day, old.tile, old.size = k.Version, k.Day, t, size
 		c.ll.MoveToFront(e)
 	} else {
-		c.m[key] = c.ll.PushFront(&cacheEntry{key: key, tile: t, size: size})
+		c.m[slot] = c.ll.PushFront(&cacheEntry{slot: slot, version: k.Version, day: k.Day, tile: t, size: size})
 		c.bytes += size
 	}
 	for c.bytes > c.maxBytes {
-		e := c.ll.Back()
-		ce := e.Value.(*cacheEntry)
-		c.ll.Remove(e)
-		delete(c.m, ce.key)
-		c.bytes -= ce.size
+		c.remove(c.ll.Back())
 	}
+}
+
+func (c *Cache) remove(e *list.Element) {
+	ce := e.Value.(*cacheEntry)
+	c.ll.Remove(e)
+	delete(c.m, ce.slot)
+	c.bytes -= ce.size
 }
 
 // Purge empties the cache (for example after boundaries were reloaded

@@ -167,37 +167,87 @@ func FuzzParseFilter(f *testing.F) {
 }
 
 func TestCacheLRU(t *testing.T) {
-	c := NewCache(1000)
+	c := NewCache(1300) // two tiles of 300 bytes and their bookkeeping, not three
+	key := func(name string) Key { return Key{Layer: LayerRequests, Z: 14, X: 1, Y: 2, Filter: name} }
 	mk := func(n int) *Encoded { return &Encoded{Data: make([]byte, n), ETag: `"x"`, GzipETag: `"x-gz"`} }
-	c.Put("a", mk(300))
-	c.Put("b", mk(300))
-	if _, ok := c.Get("a"); !ok { // a is now most recent
+	c.Put(key("a"), mk(300))
+	c.Put(key("b"), mk(300))
+	if _, ok := c.Get(key("a")); !ok { // a is now most recent
 		t.Fatal("a missing")
 	}
-	c.Put("c", mk(300)) // evicts b (least recently used)
-	if _, ok := c.Get("b"); ok {
+	c.Put(key("c"), mk(300)) // evicts b (least recently used)
+	if _, ok := c.Get(key("b")); ok {
 		t.Error("b not evicted")
 	}
 	for _, k := range []string{"a", "c"} {
-		if _, ok := c.Get(k); !ok {
+		if _, ok := c.Get(key(k)); !ok {
 			t.Errorf("%s evicted", k)
 		}
 	}
-	c.Put("huge", mk(5000)) // larger than the cache: not stored, nothing evicted
-	if _, ok := c.Get("huge"); ok {
+	c.Put(key("huge"), mk(5000)) // larger than the cache: not stored, nothing evicted
+	if _, ok := c.Get(key("huge")); ok {
 		t.Error("oversized tile stored")
 	}
 	st := c.Stats()
-	if st.Entries != 2 || st.Bytes > 1000 || st.Hits != 3 || st.Misses != 2 {
+	if st.Entries != 2 || st.Bytes > 1300 || st.Hits != 3 || st.Misses != 2 {
 		t.Errorf("stats %+v", st)
 	}
-	c.Put("a", mk(10)) // replace: bytes shrink
+	c.Put(key("a"), mk(10)) // replace: bytes shrink
 	if c.Stats().Bytes >= st.Bytes {
 		t.Error("replacing did not update the size")
 	}
 	c.Purge()
 	if c.Stats().Entries != 0 || c.Stats().Bytes != 0 {
 		t.Error("purge left entries")
+	}
+}
+
+// TestCacheVersions: the cache holds one entry per tile; a newer version
+// replaces the older, an older one never replaces the newer, and asking
+// for a newer version drops the superseded entry.
+func TestCacheVersions(t *testing.T) {
+	c := NewCache(1 << 20)
+	mk := func(n int) *Encoded { return &Encoded{Data: make([]byte, n), ETag: `"x"`, GzipETag: `"x-gz"`} }
+	k := Key{Layer: LayerRequests, Z: 14, X: 4201, Y: 6090, Source: "index"}
+	for v := range uint64(1000) { // a tile re-rendered after each of 1,000 intakes
+		k.Version = v
+		if _, ok := c.Get(k); ok {
+			t.Fatalf("version %d: hit before it was rendered", v)
+		}
+		c.Put(k, mk(1000))
+		if got, ok := c.Get(k); !ok || len(got.Data) != 1000 {
+			t.Fatalf("version %d: miss after Put", v)
+		}
+	}
+	if st := c.Stats(); st.Entries != 1 || st.Bytes > 2000 {
+		t.Fatalf("after 1,000 versions of one tile: %+v, want one entry", st)
+	}
+	old := k
+	old.Version = 998
+	c.Put(old, mk(10)) // a slow render of older data
+	if got, ok := c.Get(k); !ok || len(got.Data) != 1000 {
+		t.Error("an older version replaced the newer tile")
+	}
+	if _, ok := c.Get(old); ok {
+		t.Error("an older version was served")
+	}
+	if c.Stats().Entries != 1 {
+		t.Error("asking for an older version dropped the newer tile")
+	}
+	nextDay := k
+	nextDay.Day++
+	if _, ok := c.Get(nextDay); ok {
+		t.Error("a tile of the previous day was served")
+	}
+	if st := c.Stats(); st.Entries != 0 || st.Bytes != 0 {
+		t.Errorf("superseded tile kept: %+v", st)
+	}
+	other := k
+	other.Filter = "code=PHF"
+	c.Put(k, mk(100))
+	c.Put(other, mk(100))
+	if c.Stats().Entries != 2 {
+		t.Error("tiles of different filters share an entry")
 	}
 }
 

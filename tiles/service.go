@@ -68,9 +68,8 @@ func (s *Service) Chronic(ctx context.Context, t maptile.Tile, c *Chronic, sourc
 }
 
 func (s *Service) render(ctx context.Context, k Key, build func() (*mvt.Layer, error)) (*Encoded, error) {
-	ks := k.String()
 	if s.Cache != nil {
-		if e, ok := s.Cache.Get(ks); ok {
+		if e, ok := s.Cache.Get(k); ok {
 			return e, nil
 		}
 	}
@@ -93,7 +92,7 @@ func (s *Service) render(ctx context.Context, k Key, build func() (*mvt.Layer, e
 		e.Empty = true
 	}
 	if s.Cache != nil {
-		s.Cache.Put(ks, e)
+		s.Cache.Put(k, e)
 	}
 	return e, nil
 }
