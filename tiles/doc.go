@@ -63,8 +63,10 @@
 // (GzipETag marks the gzip representation), and Cache is an LRU of encoded
 // tiles bounded in bytes, looked up by the key. Invalidation is by version:
 // every Add, Update or Remove on the index bumps its Version, so every
-// requests and hexbins tile gets a new key and the old entries age out of
-// the LRU. This is coarse (one intake invalidates every requests tile) but
+// requests and hexbins tile gets a new key. The cache holds one entry per
+// tile (the key without version and day): a newer rendering replaces the
+// older, so a stream of intakes does not fill it with superseded tiles.
+// This is coarse (one intake invalidates every requests tile) but
 // always correct; tile-scoped invalidation is not implemented because a
 // change reaches beyond its tile (buffers, whole-cell hexagon counts up to
 // 45 km across at low zoom). Boundaries and chronic tiles are keyed by a
