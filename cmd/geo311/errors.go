@@ -16,9 +16,12 @@ import (
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	id := requestID(r.Context())
 	status, known := apierr.Write(w, err, id)
-	if !known {
+	switch {
+	case !known:
 		log.Error("internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "error", err.Error())
-	} else if status >= 500 {
+	case status == apierr.StatusClientClosed:
+		log.Info("client closed the request", "request_id", id, "method", r.Method, "path", r.URL.Path)
+	case status >= 500:
 		log.Warn("unavailable", "request_id", id, "error", err.Error())
 	}
 }

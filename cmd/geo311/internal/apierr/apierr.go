@@ -5,6 +5,7 @@
 package apierr
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -36,6 +37,10 @@ var kinds = [...]Kind{
 // Internal is the code of an unexpected error.
 const Internal = "internal"
 
+// StatusClientClosed is the status logged when the caller went away before
+// the answer (nginx's 499): nobody reads it, and it is not a server error.
+const StatusClientClosed = 499
+
 // Body is the JSON error object of every API error response:
 // {"error": {"code": ..., "message": ..., "field": ...}}.
 type Body struct {
@@ -64,6 +69,14 @@ func Classify(err error) (code string, status int, known bool) {
 	if errors.As(err, &mb) {
 		return "too_large", http.StatusRequestEntityTooLarge, true
 	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		// The caller hung up (or the server is shutting down).
+		return "client_closed", StatusClientClosed, true
+	case errors.Is(err, context.DeadlineExceeded):
+		// The request's time limit (--request-timeout) ran out.
+		return "timeout", http.StatusServiceUnavailable, true
+	}
 	return Internal, http.StatusInternalServerError, false
 }
 
@@ -73,6 +86,12 @@ func DetailOf(err error) Detail {
 	code, _, known := Classify(err)
 	if !known {
 		return Detail{Code: code, Message: "internal error"}
+	}
+	switch code {
+	case "client_closed":
+		return Detail{Code: code, Message: "the request was cancelled before it was answered"}
+	case "timeout":
+		return Detail{Code: code, Message: "the request took longer than the server's time limit; retry later"}
 	}
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) && !errors.Is(err, data.ErrInvalid) {

@@ -1,6 +1,7 @@
 package apierr
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,10 @@ func TestWrite(t *testing.T) {
 		{data.Errorf(data.ErrRateLimited, "slow down"), 429, "rate_limited", "", "slow down", false, false},
 		{fmt.Errorf("sqlite: ping: %w", data.ErrUnavailable), 503, "unavailable", "", "unavailable", true, false},
 		{&http.MaxBytesError{Limit: 1024}, 413, "too_large", "", "request body too large (limit 1024 bytes)", false, false},
+		{fmt.Errorf("sqlite: create request: %w", context.Canceled), 499, "client_closed", "", "the request was cancelled before it was answered", false, false},
+		{fmt.Errorf("postgis: requests: %w", context.DeadlineExceeded), 503, "timeout", "", "the request took longer than the server's time limit; retry later", true, false},
+		// A store that lost its database while the caller left is unavailable.
+		{fmt.Errorf("postgis: begin: %w: %w", data.ErrUnavailable, context.Canceled), 503, "unavailable", "", "unavailable", true, false},
 		{errors.New("pq: password authentication failed for user secret"), 500, "internal", "", "internal error", false, true},
 	} {
 		rec := httptest.NewRecorder()
