@@ -175,7 +175,11 @@ func (c *Config) storeFlags(fs *flag.FlagSet) {
 		c.Database, c.databaseSet = s, true
 		return nil
 	})
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL `URL` (postgres://...): use PostGIS instead of SQLite [GEO311_DATABASE_URL]")
+	// fs.Func: the help never prints the value (a URL may hold a password).
+	fs.Func("database-url", "PostgreSQL `URL` (postgres://...): use PostGIS instead of SQLite [GEO311_DATABASE_URL]", func(s string) error {
+		c.DatabaseURL = s
+		return nil
+	})
 	fs.StringVar(&c.Jurisdiction, "jurisdiction", c.Jurisdiction, "jurisdiction `id`: chicago, minneapolis or demo [GEO311_JURISDICTION]")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "use the generated demo jurisdiction, stored on first use [GEO311_DEMO]")
 	c.logFlags(fs)

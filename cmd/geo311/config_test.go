@@ -130,9 +130,12 @@ func TestConfigReadDatabaseURL(t *testing.T) {
 	fs.SetOutput(&help)
 	cfg := defaultConfig()
 	cfg.ReadDatabaseURL = "postgres://geo311:hunter2@db2/geo311"
+	cfg.DatabaseURL = "postgres://geo311:swordfish@db1/geo311"
+	cfg.storeFlags(fs)
 	cfg.readFlags(fs)
 	fs.PrintDefaults()
-	if !strings.Contains(help.String(), "read-database-url") || strings.Contains(help.String(), "hunter2") {
+	if h := help.String(); !strings.Contains(h, "read-database-url") || !strings.Contains(h, "-database-url") ||
+		strings.Contains(h, "hunter2") || strings.Contains(h, "swordfish") {
 		t.Errorf("help:\n%s", help.String())
 	}
 	// Commands without the flag do not take it (and never open the replica).
