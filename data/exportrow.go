@@ -22,7 +22,8 @@ type ExportRow struct {
 	Unit        string
 	Origin      Origin
 	// Areas holds, for each layer the scan was asked for (in that order),
-	// the id of the request's first area of that layer, "" if it has none.
+	// the id of the request's first area of that layer with an id, "" if
+	// none (the stores keep that one in their layer columns).
 	Areas                            []string
 	RequestedAt, UpdatedAt, ClosedAt time.Time
 	Duplicate                        bool
@@ -39,14 +40,14 @@ type ExportRow struct {
 }
 
 // SetRequest fills row with r's exported fields and the id of r's first
-// area of each of layers. It reuses row.Areas's storage; the strings are
-// r's.
+// area (with an id) of each of layers. It reuses row.Areas's storage; the
+// strings are r's.
 func (row *ExportRow) SetRequest(r *Request, layers []Layer) {
 	areas := row.Areas[:0]
 	for _, l := range layers {
 		id := ""
 		for _, a := range r.Areas {
-			if a.Layer == l {
+			if a.Layer == l && a.ID != "" {
 				id = a.ID
 				break
 			}

@@ -15,6 +15,7 @@ func TestExportRowSetRequest(t *testing.T) {
 		ServiceCode: "PHF", ServiceName: "Pothole", State: data.StateClosed, Description: "hole",
 		Lon: -87.6, Lat: 41.9, Address: "1 N State St", AddressID: "a1", ZIP: "60602", H3: 0x892664c1a8fffff,
 		Areas: []data.AreaRef{
+			{Layer: data.LayerWard, Generation: "ward@2023-05-15"}, // no id: skipped
 			{Layer: data.LayerWard, ID: "42", Generation: "ward@2023-05-15"},
 			{Layer: data.LayerBeat, ID: "0111"},
 			{Layer: data.LayerWard, ID: "2"}, // a second ward: the first one counts
