@@ -78,12 +78,11 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	bar := newProgress(e.stderr, "export", "requests", int64(n))
 	seen := int64(0)
-	err = rs.ScanRequests(ctx, filter, func(r *data.Request) error {
+	err = exportScan(ctx, rs, filter, w, func() {
 		seen++
 		if seen%4096 == 0 {
 			bar.Set(seen)
 		}
-		return w.Write(r)
 	})
 	if cerr := w.Close(); err == nil {
 		err = cerr

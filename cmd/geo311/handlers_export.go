@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"iter"
 	"net/http"
@@ -74,9 +75,16 @@ func (s *server) handleExport() http.Handler {
 			h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="geo311-requests-%s%s"`, s.now().In(s.app.loc).Format("2006-01-02"), format.Extension()))
 			h.Set("Cache-Control", "no-store")
 		}}
-		st, err := export.WriteRequests(sw, format, export.Options{Jurisdiction: s.j, Public: true}, func(fn func(*data.Request) error) error {
-			return rs.ScanRequests(r.Context(), f, fn)
-		})
+		ew, err := export.NewWriter(sw, format, export.Options{Jurisdiction: s.j, Public: true})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		err = exportScan(r.Context(), rs, f, ew, nil)
+		if cerr := ew.Close(); err == nil {
+			err = cerr
+		}
+		st := ew.Stats()
 		if err != nil {
 			s.exportFailed(w, r, sw, err)
 			return
@@ -87,6 +95,27 @@ func (s *server) handleExport() http.Handler {
 			w.WriteHeader(http.StatusOK)
 		}
 		s.log.Info("export", "request_id", requestID(r.Context()), "format", format, "rows", st.Rows, "skipped", st.Skipped, "bytes", st.Bytes, "filter", filterSummary(f))
+	})
+}
+
+// exportScan writes the requests of rs matching f to w: through the
+// store's narrow export scan (data.ExportScanner: only the exported
+// columns, no Request per row) when it has one, else through
+// ScanRequests. each, if set, is called before every row.
+func exportScan(ctx context.Context, rs data.RequestStore, f data.RequestFilter, w export.Writer, each func()) error {
+	if x, ok := rs.(data.ExportScanner); ok {
+		return x.ScanExport(ctx, f, w.Layers(), func(row *data.ExportRow) error {
+			if each != nil {
+				each()
+			}
+			return w.WriteRow(row)
+		})
+	}
+	return rs.ScanRequests(ctx, f, func(r *data.Request) error {
+		if each != nil {
+			each()
+		}
+		return w.Write(r)
 	})
 }
 
