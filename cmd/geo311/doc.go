@@ -10,13 +10,17 @@
 //
 // # Commands
 //
-//	geo311 serve [--demo] [--addr 127.0.0.1:8311] [--database geo311.db | --database-url postgres://...]
+//	geo311 serve [--demo] [--addr 127.0.0.1:8311] [--database geo311.db | --database-url postgres://... [--read-database-url postgres://...]]
 //	geo311 boundaries load --layer beat --from 2012-12-19 [--id-property beat_num] [--activate] FILE
 //	geo311 boundaries list [--json]
 //	geo311 boundaries activate ID...        (e.g. ward@2023-05-15)
 //	geo311 boundaries deactivate ID...
 //	geo311 boundaries fetch chicago [--base-url URL] [--layers beat,ward] [--activate]
 //	geo311 route [--time 2016-01-01] [--service-code PHF] [--out OUT.csv] IN.csv > OUT.csv
+//	geo311 backup --out FILE [--database geo311.db | --database-url postgres://... [--pg-dump PATH]]
+//
+// The README's Commands section lists the others (import, gen, export,
+// dedupe, keys, meetings, contacts).
 //
 // serve with no flags keeps its state in the SQLite file ./geo311.db and
 // builds its routing index from the active generations stored there; with an
@@ -38,6 +42,7 @@
 //	--addr              GEO311_ADDR              127.0.0.1:8311
 //	--database          GEO311_DATABASE          geo311.db (geo311-demo.db with --demo)
 //	--database-url      GEO311_DATABASE_URL      (unset: SQLite)
+//	--read-database-url GEO311_READ_DATABASE_URL (serve, export: a read replica for exports, reports, the analytics scan)
 //	--jurisdiction      GEO311_JURISDICTION      chicago (chicago, minneapolis, demo)
 //	--demo              GEO311_DEMO              false
 //	--max-body          GEO311_MAX_BODY          1MiB

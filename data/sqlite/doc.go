@@ -97,7 +97,10 @@
 // # Backup and restore
 //
 // (*DB).Backup(ctx, dest) writes a consistent, compacted copy with VACUUM
-// INTO while the service keeps running, and fsyncs it. To restore: stop
+// INTO while the service keeps running, and fsyncs it; BackupFile does the
+// same for a database file without opening it as a store (no migration, so
+// a newer binary can back up an older file), and CheckFile runs PRAGMA
+// integrity_check on a copy. `geo311 backup --out FILE` uses both. To restore: stop
 // geo311, move the database file aside together with its -wal and -shm
 // files if any, copy the backup to the database path, start geo311 (Open
 // applies any newer migrations). A plain file copy of a running database is
