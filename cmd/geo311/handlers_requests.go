@@ -120,8 +120,12 @@ func jsonNotes(s *server, notes []data.Note, staff bool) []map[string]any {
 			continue
 		}
 		m := map[string]any{"at": n.At.In(s.app.loc), "event": n.Event}
-		if n.Text != "" {
-			m["text"] = n.Text
+		text := n.Text
+		if !staff {
+			text = data.PublicText(n)
+		}
+		if text != "" {
+			m["text"] = text
 		}
 		if staff {
 			m["actor"] = n.Actor

@@ -275,8 +275,9 @@ func (s *server) publicRequest(r *data.Request, ext bool, notes []data.Note) obj
 }
 
 // publicNotes lists the notes anyone may read: every note not marked
-// internal, with its time, event and text (not the actor or the reason,
-// which may name people or carry details for staff).
+// internal, with its time, event and public text (not the actor, the
+// reason or the assignee, which may name people or carry details for
+// staff; see data.PublicText).
 func publicNotes(s *server, notes []data.Note) []obj {
 	var out []obj
 	for _, n := range notes {
@@ -286,7 +287,7 @@ func publicNotes(s *server, notes []data.Note) []obj {
 		no := obj{}
 		s.open311Time(&no, "datetime", n.At)
 		no.add("type", string(n.Event))
-		no.opt("summary", n.Text)
+		no.opt("summary", data.PublicText(n))
 		out = append(out, no)
 	}
 	return out

@@ -229,9 +229,11 @@ func (c *crawler) seed(t *testing.T) {
 	}
 	// Staff notes on a public request: a reason (staff only) and an
 	// assignment; a closed one with a disposition (public).
-	c.staff(t, c.public[0], "assign", `{"assigned_to":"Crew 7"}`)
-	c.staff(t, c.public[0], "reassign", fmt.Sprintf(`{"assigned_to":"Crew 8","reason":%q}`, c.mark(t, "staff note reason (reassign)", "zqreason-reassign-"+h, true)))
-	c.staff(t, c.public[2], "assign", `{"assigned_to":"Crew 9"}`)
+	// Assignees name staff: they are markers too.
+	c.staff(t, c.public[0], "assign", fmt.Sprintf(`{"assigned_to":%q}`, c.mark(t, "assignee", "Crew zqassign7-"+h, true)))
+	c.staff(t, c.public[0], "reassign", fmt.Sprintf(`{"assigned_to":%q,"reason":%q}`, c.mark(t, "reassignee", "Crew zqassign8-"+h, true),
+		c.mark(t, "staff note reason (reassign)", "zqreason-reassign-"+h, true)))
+	c.staff(t, c.public[2], "assign", fmt.Sprintf(`{"assigned_to":%q}`, c.mark(t, "assignee of a closed request", "Crew zqassign9-"+h, true)))
 	c.staff(t, c.public[2], "close", `{"disposition":"removed"}`)
 
 	// Police-related requests and concerns around point B. A first concern
