@@ -54,14 +54,14 @@ func (row *ExportRow) SetRequest(r *Request, layers []Layer) {
 		}
 		areas = append(areas, id)
 	}
-	*row = ExportRow{
-		Number: r.Number, Kind: r.Kind, ServiceCode: r.ServiceCode, ServiceName: r.ServiceName,
-		State: r.State, Department: r.Department, Unit: r.Unit, Origin: r.Origin, Areas: areas,
-		RequestedAt: r.RequestedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt,
-		Duplicate: r.Duplicate, ParentNumber: r.ParentNumber, DuplicateCount: r.DuplicateCount, MeToo: r.MeToo,
-		PoliceRelated: r.PoliceRelated, Description: r.Description, Address: r.Address, ZIP: r.ZIP,
-		H3: r.H3, Lon: r.Lon, Lat: r.Lat,
-	}
+	// Field by field rather than one composite literal: no temporary
+	// copy of the whole row (a full export converts millions).
+	row.Number, row.Kind, row.ServiceCode, row.ServiceName = r.Number, r.Kind, r.ServiceCode, r.ServiceName
+	row.State, row.Department, row.Unit, row.Origin, row.Areas = r.State, r.Department, r.Unit, r.Origin, areas
+	row.RequestedAt, row.UpdatedAt, row.ClosedAt = r.RequestedAt, r.UpdatedAt, r.ClosedAt
+	row.Duplicate, row.ParentNumber, row.DuplicateCount, row.MeToo = r.Duplicate, r.ParentNumber, r.DuplicateCount, r.MeToo
+	row.PoliceRelated, row.Description, row.Address, row.ZIP = r.PoliceRelated, r.Description, r.Address, r.ZIP
+	row.H3, row.Lon, row.Lat = r.H3, r.Lon, r.Lat
 }
 
 // Police reports whether the row is police-related and so kept off public

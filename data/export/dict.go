@@ -29,9 +29,8 @@ type dictColumn struct {
 	values   []string
 	hashes   []uint64    // strHash of values
 	dict     arrow.Array // dictionary of values; nil when values grew since
-	last     string
+	last     string // the value appended last, and its index
 	lastIdx  int32
-	lastHash uint64
 }
 
 func newDictColumn(mem memory.Allocator, batch int) *dictColumn {
@@ -50,11 +49,11 @@ func (d *dictColumn) append(s string) {
 		d.nulls++
 		return
 	}
-	h := strHash(s)
-	if d.lastIdx >= 0 && h == d.lastHash && s == d.last {
+	if d.lastIdx >= 0 && s == d.last { // runs of one value: no hash
 		d.add(d.lastIdx, true)
 		return
 	}
+	h := strHash(s)
 	i, ok := d.lookup(s, h)
 	if !ok {
 		i = int32(len(d.values))
@@ -68,7 +67,7 @@ func (d *dictColumn) append(s string) {
 			d.dict = nil
 		}
 	}
-	d.last, d.lastIdx, d.lastHash = d.values[i], i, h
+	d.last, d.lastIdx = d.values[i], i
 	d.add(i, true)
 }
 
