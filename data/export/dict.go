@@ -20,17 +20,17 @@ var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, Valu
 // with the final dictionary under indices that stay valid. Empty strings are
 // null.
 type dictColumn struct {
-	mem      memory.Allocator
-	indices  *array.Int32Builder
-	idx      []int32 // indices of the batch so far, 0 for null
-	valid    []bool  // validity of the batch so far
-	nulls    int     // nulls in the batch so far
-	slots    []int32 // open-addressing hash table of values: index+1, 0 empty
-	values   []string
-	hashes   []uint64    // strHash of values
-	dict     arrow.Array // dictionary of values; nil when values grew since
-	last     string // the value appended last, and its index
-	lastIdx  int32
+	mem     memory.Allocator
+	indices *array.Int32Builder
+	idx     []int32 // indices of the batch so far, 0 for null
+	valid   []bool  // validity of the batch so far
+	nulls   int     // nulls in the batch so far
+	slots   []int32 // open-addressing hash table of values: index+1, 0 empty
+	values  []string
+	hashes  []uint64    // strHash of values
+	dict    arrow.Array // dictionary of values; nil when values grew since
+	last    string      // the value appended last, and its index
+	lastIdx int32
 }
 
 func newDictColumn(mem memory.Allocator, batch int) *dictColumn {
