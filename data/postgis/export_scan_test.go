@@ -3,11 +3,16 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/export"
 	"github.com/geo311/geo311/data/storetest"
 )
 
@@ -70,4 +75,65 @@ func rowText(r *data.ExportRow) string {
 	ts := fmt.Sprint(c.RequestedAt.UnixNano(), c.UpdatedAt.UnixNano(), c.ClosedAt.IsZero(), c.ClosedAt.UnixNano())
 	c.RequestedAt, c.UpdatedAt, c.ClosedAt = time.Time{}, time.Time{}, time.Time{}
 	return fmt.Sprintf("%#v %s", c, ts)
+}
+
+// TestExportScanMemory streams an export through ScanExport into an Arrow
+// IPC stream and samples the Go heap in use: it must stay under the
+// issue's bound and not grow with the rows (the scan holds one row, the
+// writer one batch). The default is 30,000 rows (batches of 2,500);
+// GEO311_EXPORT_ROWS=2000000 runs the figure on the real store
+// (seeding takes minutes).
+func TestExportScanMemory(t *testing.T) {
+	rows := 30_000
+	if s := os.Getenv("GEO311_EXPORT_ROWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			t.Fatalf("GEO311_EXPORT_ROWS=%q", s)
+		}
+		rows = n
+	}
+	db := openDB(t)
+	ctx := context.Background()
+	for from := 0; from < rows; from += 100_000 {
+		seedRequests(t, db, min(100_000, rows-from), from)
+	}
+	batch := 0 // the default
+	if rows < 12*export.DefaultBatchSize {
+		batch = rows / 12 // a quarter of the rows spans three batches
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak, peakQuarter uint64
+	seen := 0
+	st, err := export.WriteRows(io.Discard, export.FormatArrowStream, export.Options{BatchSize: batch}, func(layers []data.Layer, fn func(*data.ExportRow) error) error {
+		return db.ScanExport(ctx, data.RequestFilter{Ascending: true}, layers, func(r *data.ExportRow) error {
+			if seen%5000 == 0 {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > base {
+					peak = max(peak, ms.HeapInuse-base)
+				}
+				if seen < rows/4 {
+					peakQuarter = peak
+				}
+			}
+			seen++
+			return fn(r)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d rows, %.1f MB written, peak heap in use %.1f MB (first quarter %.1f MB)",
+		st.Rows, float64(st.Bytes)/1e6, float64(peak)/(1<<20), float64(peakQuarter)/(1<<20))
+	if st.Rows != int64(rows) {
+		t.Errorf("%d rows written, want %d", st.Rows, rows)
+	}
+	if peak > 200<<20 {
+		t.Errorf("peak heap in use %d MB > 200 MB", peak>>20)
+	}
+	if peak > peakQuarter+48<<20 {
+		t.Errorf("heap grows with rows: %d MB after a quarter, %d MB overall", peakQuarter>>20, peak>>20)
+	}
 }
