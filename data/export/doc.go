@@ -10,7 +10,15 @@
 //	err = w.Close()
 //
 // (or export.WriteRequests with a scan function), and cube rows into a
-// CubeWriter (or export.WriteCube with an iterator).
+// CubeWriter (or export.WriteCube with an iterator). A store that
+// implements data.ExportScanner (both geo311 stores do) reads only the
+// exported columns into data.ExportRows, several times cheaper than whole
+// requests; Writer.WriteRow takes them, with the same output:
+//
+//	err = scanner.ScanExport(ctx, filter, w.Layers(), w.WriteRow)
+//
+// (or export.WriteRows). Write converts each request with
+// data.ExportRow.SetRequest, so both ways write the same bytes.
 //
 // # Memory
 //
@@ -45,6 +53,7 @@
 //	<layer>...       dict          null      one column per layer (Options.Layers; default the
 //	                                          jurisdiction's: beat, sector, district, ward,
 //	                                          community_area ...): the area id routed at creation
+//	                                          (the request's first area of the layer with an id)
 //	requested_at     timestamp[us, tz=UTC]  null  when the city received it
 //	updated_at       timestamp[us, tz=UTC]  null  last change
 //	closed_at        timestamp[us, tz=UTC]  null  null while open
