@@ -1,6 +1,7 @@
 package data_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -71,4 +72,17 @@ func TestExportRowPolice(t *testing.T) {
 			t.Errorf("Request.Police disagrees with ExportRow.Police for %+v", tc.row)
 		}
 	}
+}
+
+// An export row holds the exported fields of a request, with the area id
+// of each layer asked for.
+func ExampleExportRow_SetRequest() {
+	r := &data.Request{Number: "SR26-00000001", ServiceCode: "PHF", State: data.StateNew,
+		Contact: data.Contact{Email: "never@exported.example"},
+		Areas:   []data.AreaRef{{Layer: data.LayerBeat, ID: "0111"}, {Layer: data.LayerWard, ID: "42"}}}
+	var row data.ExportRow
+	row.SetRequest(r, []data.Layer{data.LayerWard, data.LayerDistrict})
+	fmt.Printf("%s %s %q\n", row.Number, row.ServiceCode, row.Areas)
+	// Output:
+	// SR26-00000001 PHF ["42" ""]
 }

@@ -99,3 +99,33 @@ func ExampleWriteCube() {
 	// 8928308280fffff,9,2026-03-08,PHF,3,1,"POLYGON((-87.63 41.879,-87.629 41.8795,-87.629 41.8805,-87.63 41.881,-87.631 41.8805,-87.631 41.8795,-87.63 41.879))"
 	// 1 <nil>
 }
+
+// WriteRows takes the rows of a store's narrow export scan: here a
+// stand-in for data.ExportScanner.ScanExport that yields two rows, with
+// one area column per layer the writer asks for.
+func ExampleWriteRows() {
+	scan := func(layers []data.Layer, fn func(*data.ExportRow) error) error {
+		fmt.Println("layers:", layers)
+		rows := []data.ExportRow{
+			{Number: "SR26-00000001", Kind: data.KindServiceRequest, ServiceCode: "PHF", State: data.StateClosed,
+				Areas: []string{"42"}, RequestedAt: time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC), Lon: -87.6298, Lat: 41.8781},
+			{Number: "SR26-00000002", Kind: data.KindServiceRequest, ServiceCode: "PHF", State: data.StateNew,
+				Areas: []string{""}, PoliceRelated: true},
+		}
+		for i := range rows {
+			if err := fn(&rows[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	st, err := export.WriteRows(&buf, export.FormatCSV, export.Options{Layers: []data.Layer{data.LayerWard}, Public: true}, scan)
+	fmt.Print(strings.ReplaceAll(buf.String(), "\r\n", "\n"))
+	fmt.Println(st.Rows, "written,", st.Skipped, "skipped,", err)
+	// Output:
+	// layers: [ward]
+	// number,kind,service_code,service_name,status,state,department,unit,origin,ward,requested_at,updated_at,closed_at,duplicate,parent_number,duplicate_count,me_too,police_related,description,address,zip,h3,lon,lat
+	// SR26-00000001,service_request,PHF,,closed,closed,,,,42,2026-03-14T09:26:53Z,,,false,,0,0,false,,,,,-87.6298,41.8781
+	// 1 written, 1 skipped, <nil>
+}
