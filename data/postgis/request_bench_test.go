@@ -62,6 +62,7 @@ func BenchmarkCreateRequest(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "intakes/s")
 	if g := db.intake.groups.Load(); g > 0 {
 		b.ReportMetric(float64(db.intake.intakes.Load())/float64(g), "intakes/group")
+		b.ReportMetric(float64(db.intake.fallbacks.Load()), "fallbacks")
 	}
 	if len(lats) > 0 {
 		slices.Sort(lats)
