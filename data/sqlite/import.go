@@ -3,206 +3,458 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"slices"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/geo311/geo311/data"
 )
 
-// Import strategy. The triggers of 0002 keep requests_rtree and
-// request_areas in step with every write, but run a json_each and an
-// R*Tree insert per row through the trigger VM; ImportRequests suspends
-// them for its transaction (DROP TRIGGER, then CREATE TRIGGER again from
-// their stored SQL before COMMIT, so no other connection ever sees them
-// missing and a rollback restores them) and maintains both side tables
-// itself with prepared statements. Rows are written in requested_at order,
-// so the time-keyed indexes are appended to rather than split at random.
-// When a batch is large compared with the table (bulkIndexMin rows and at
-// least bulkIndexRatio times the rows already stored), the secondary
-// indexes are dropped too and built again by CREATE INDEX, which sorts once
-// instead of inserting row by row. BenchmarkImport and BenchmarkImport1M
-// measure the choices.
+// Import strategy, measured by BenchmarkImportSeq1M (and BenchmarkImport1M
+// for calls of 10,000 and 100,000):
+//
+//   - One transaction per call on the writer's connection, driven through
+//     the driver directly: prepared statements bound from reused argument
+//     slices, without database/sql's per-call conversions and allocations
+//     (they cost more than SQLite's insert). A second goroutine checks and
+//     encodes the next chunk of importChunk rows while the writer stores
+//     the current one, so a streamed file needs the memory of two chunks.
+//   - The triggers of 0002 keep requests_rtree and request_areas in step
+//     with every write, but run a json_each and an R*Tree insert per row
+//     through the trigger VM. The import suspends them for its transaction
+//     (DROP TRIGGER, then CREATE TRIGGER again from their stored SQL before
+//     COMMIT, so no other connection ever sees them missing and a rollback
+//     restores them) and fills both side tables for the new rows with one
+//     statement each at the end (measured: cheaper than two more statements
+//     per row); an updated row gets its side rows replaced at once.
+//   - The rows are checked in Go (checkImport; encodeRequest makes the JSON
+//     and the closed flag), so the import's statements are compiled with
+//     ignore_check_constraints, and, request_areas getting the ids of rows
+//     just written, with foreign_keys off: the CHECKs' json_valid calls and
+//     the parent lookups were a fifth of an insert. Both pragmas are
+//     restored before the connection serves anything else, and the
+//     statements compiled meanwhile are the import's own, finalized by then
+//     (TestImportConstraints checks imported rows against the constraints).
+//   - Within a chunk, rows are written in requested_at order, so the
+//     time-keyed indexes are appended to rather than split at random. Once
+//     the rows of the call reach bulkIndexMin and bulkIndexRatio times the
+//     rows already stored, the secondary indexes of requests are dropped,
+//     and built again by CREATE INDEX before COMMIT, which sorts once
+//     instead of inserting row by row.
 const (
-	bulkIndexMin   = 50_000
+	importChunk    = 10_000
+	bulkIndexMin   = 20_000
 	bulkIndexRatio = 0.5
 )
 
-// importTriggers are the triggers ImportRequests suspends.
+// importTriggers are the triggers an import suspends.
 var importTriggers = []string{"requests_ai", "requests_au_point", "requests_au_areas"}
 
+// importConfig holds what tests vary.
+type importConfig struct {
+	chunk   int // rows encoded and written at a time
+	bulkMin int // rows before the index rebuild may start
+}
+
+func (db *DB) importConfig() importConfig {
+	return importConfig{chunk: importChunk, bulkMin: db.bulkIndexMin}
+}
+
 // ImportRequests inserts or replaces requests by number in one transaction
-// with prepared statements. Numbers in the geo311 format raise the
-// kind-and-year counter, so CreateRequest never hands them out again. A
-// number listed twice counts as inserted (or updated) once and updated
-// again; the last listing wins.
+// (see ImportRequestSeq). Every request is checked before the database is
+// touched. Numbers in the geo311 format raise the kind-and-year counter, so
+// CreateRequest never hands them out again. A number listed twice counts as
+// inserted (or updated) once and updated again; the last listing wins.
 func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted, updated int, err error) {
 	for i, r := range rs {
-		if err := validateRequest(r); err != nil {
+		if err := checkImport(r); err != nil {
 			return 0, 0, fmt.Errorf("sqlite: import requests: request %d: %w", i, err)
 		}
-		if !data.ValidNumber(r.Number) {
-			return 0, 0, fmt.Errorf("sqlite: import requests: request %d: %w", i, data.Invalid("service_request_id", "%q is not a tracking number", r.Number))
-		}
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, 0, fmt.Errorf("sqlite: import requests: %w", err)
-	}
-	if len(rs) == 0 {
-		return 0, 0, nil
-	}
-	op := fmt.Sprintf("import %d requests", len(rs))
-
-	// Encode first (outside the write lock), keeping the last listing of
-	// each number; earlier listings only count as updates.
-	rows, repeats, err := importRows(rs)
-	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, wrap(ctx, op, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	restore, err := suspendSchema(ctx, tx, "trigger", importTriggers)
-	if err != nil {
-		return 0, 0, wrap(ctx, op+": suspend triggers", err)
-	}
-	var maxID int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM requests`).Scan(&maxID); err != nil {
-		return 0, 0, wrap(ctx, op, err)
-	}
-	if len(rows) >= db.bulkIndexMin && float64(len(rows)) >= bulkIndexRatio*float64(maxID) {
-		names, err := secondaryIndexes(ctx, tx)
-		if err != nil {
-			return 0, 0, wrap(ctx, op+": list indexes", err)
-		}
-		rebuild, err := suspendSchema(ctx, tx, "index", names)
-		if err != nil {
-			return 0, 0, wrap(ctx, op+": drop indexes", err)
-		}
-		restore = append(restore, rebuild...)
-	}
-
-	// The statements run without ctx: with a cancellable context the
-	// driver starts a goroutine per statement to interrupt it. ctx is
-	// checked every checkEvery rows instead (and a cancelled import rolls
-	// back as a whole).
-	sctx := context.WithoutCancel(ctx)
-	w, err := prepareImport(sctx, tx)
-	if err != nil {
-		return 0, 0, wrap(ctx, op, err)
-	}
-	defer w.close()
-	const checkEvery = 1024
-	for i, row := range rows {
-		if i%checkEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return 0, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	return db.importSeq(ctx, func(yield func(*data.Request, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
 			}
 		}
-		ins, err := w.write(sctx, row)
-		if err != nil {
-			return 0, 0, wrap(ctx, op+": "+row.number, err)
-		}
-		if ins {
-			inserted++
-		} else {
-			updated++
-		}
-	}
-	updated += repeats
-	// The side tables of the new rows (ids above maxID), in one statement
-	// each, in key order.
-	if _, err := tx.ExecContext(sctx, `INSERT INTO requests_rtree (id, min_lon, max_lon, min_lat, max_lat)
-    SELECT id, lon, lon, lat, lat FROM requests WHERE id > ? ORDER BY id`, maxID); err != nil {
-		return 0, 0, wrap(ctx, op+": point index", err)
-	}
-	if _, err := tx.ExecContext(sctx, `INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
-    SELECT j.value ->> 'layer', j.value ->> 'id', r.id FROM requests r, json_each(r.areas) j WHERE r.id > ?
-    ORDER BY 1, 2, 3`, maxID); err != nil {
-		return 0, 0, wrap(ctx, op+": areas", err)
-	}
+	}, db.importConfig())
+}
 
-	type counterKey struct {
-		kind data.Kind
-		year int
+// ImportRequestSeq is ImportRequests over a sequence: the requests are
+// written as seq yields them, all in one transaction, so a caller can import
+// a file of millions of rows without holding them in memory. An error
+// yielded by seq, an invalid request (data.ErrInvalid, naming its position
+// in the sequence) or a cancelled ctx rolls everything back and is
+// returned. The call returns once the transaction has committed.
+func (db *DB) ImportRequestSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]) (inserted, updated int, err error) {
+	return db.importSeq(ctx, seq, db.importConfig())
+}
+
+// checkImport is what an import requires of each request.
+func checkImport(r *data.Request) error {
+	if err := validateRequest(r); err != nil {
+		return err
 	}
-	highest := map[counterKey]int64{}
-	for _, row := range rows {
-		if kind, year, seq, err := data.ParseNumber(row.number); err == nil {
-			k := counterKey{kind, year}
-			highest[k] = max(highest[k], seq)
-		}
+	if !data.ValidNumber(r.Number) {
+		return data.Invalid("service_request_id", "%q is not a tracking number", r.Number)
 	}
-	for k, n := range highest {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO request_counters (kind, year, n) VALUES (?, ?, ?)
-    ON CONFLICT (kind, year) DO UPDATE SET n = max(n, excluded.n)`, string(k.kind), k.year, n); err != nil {
-			return 0, 0, wrap(ctx, op+": counters", err)
-		}
-	}
-	for _, stmt := range restore {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return 0, 0, wrap(ctx, op+": restore schema", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, wrap(ctx, op+": commit", err)
-	}
-	return inserted, updated, nil
+	return nil
 }
 
 // importRow is one request ready to write.
 type importRow struct {
 	number    string
-	requested string // sort key: stored requested_at
-	vals      []any  // encodeRequest's columns
+	requested string         // sort key: stored requested_at
+	vals      []driver.Value // encodeRequest's columns, as driver values
 	lon, lat  float64
 }
 
-// importRows encodes rs in requested_at order (then number), keeping only
-// the last listing of a number; repeats is how many listings were dropped.
-func importRows(rs []*data.Request) (rows []importRow, repeats int, err error) {
-	last := make(map[string]int, len(rs))
-	for i, r := range rs {
-		last[r.Number] = i
-	}
-	rows = make([]importRow, 0, len(last))
-	for i, r := range rs {
-		if last[r.Number] != i {
-			repeats++
-			continue
+// importChunk is a run of encoded rows of the sequence.
+type encodedChunk struct {
+	rows    []importRow // in (requested_at, number) order, one per number
+	repeats int         // listings dropped for a later one in the chunk
+	end     int         // position in the sequence after the chunk
+	highest map[counterKey]int64
+	err     error // ends the import
+}
+
+type counterKey struct {
+	kind data.Kind
+	year int
+}
+
+// encodeChunks reads seq and sends it in encoded chunks until the sequence
+// ends (then closes out) or done is closed.
+func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- encodedChunk, done <-chan struct{}) {
+	defer close(out)
+	next, stop := iter.Pull2(seq)
+	defer stop()
+	n := 0
+	for {
+		c := encodedChunk{highest: map[counterKey]int64{}}
+		last := make(map[string]int, size)
+		for len(c.rows)+c.repeats < size {
+			r, err, ok := next()
+			if !ok {
+				break
+			}
+			if err == nil {
+				err = checkImport(r)
+				if err != nil {
+					err = fmt.Errorf("request %d: %w", n, err)
+				}
+			}
+			if err != nil {
+				c.err = err
+				break
+			}
+			row, err := encodeImportRow(r)
+			if err != nil {
+				c.err = fmt.Errorf("request %d: %w", n, err)
+				break
+			}
+			n++
+			if kind, year, seq, err := data.ParseNumber(r.Number); err == nil {
+				k := counterKey{kind, year}
+				c.highest[k] = max(c.highest[k], seq)
+			}
+			if i, ok := last[row.number]; ok {
+				c.rows[i] = row // the last listing wins
+				c.repeats++
+				continue
+			}
+			last[row.number] = len(c.rows)
+			c.rows = append(c.rows, row)
 		}
-		vals, err := encodeRequest(r)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", r.Number, data.Invalid("request", "%v", err))
+		c.end = n
+		slices.SortFunc(c.rows, func(a, b importRow) int {
+			return cmp.Or(cmp.Compare(a.requested, b.requested), cmp.Compare(a.number, b.number))
+		})
+		full := len(c.rows)+c.repeats == size && c.err == nil
+		select {
+		case out <- c:
+		case <-done:
+			return
 		}
-		rows = append(rows, importRow{number: r.Number, requested: vals[19].(string), vals: vals,
-			lon: r.Lon, lat: r.Lat})
+		if !full {
+			return
+		}
 	}
-	slices.SortFunc(rows, func(a, b importRow) int {
-		return cmp.Or(cmp.Compare(a.requested, b.requested), cmp.Compare(a.number, b.number))
+}
+
+// encodeImportRow encodes r for the import's insert statement.
+func encodeImportRow(r *data.Request) (importRow, error) {
+	vals, err := encodeRequest(r)
+	if err != nil {
+		return importRow{}, fmt.Errorf("%s: %w", r.Number, data.Invalid("request", "%v", err))
+	}
+	dv := make([]driver.Value, len(vals))
+	for i, v := range vals {
+		if n, ok := v.(int); ok {
+			v = int64(n)
+		}
+		dv[i] = v
+	}
+	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, lon: r.Lon, lat: r.Lat}, nil
+}
+
+// importSeq runs an import of seq on the writer's connection.
+func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error], cfg importConfig) (inserted, updated int, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: import requests: %w", err)
+	}
+	chunks := make(chan encodedChunk, 1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { encodeChunks(seq, cfg.chunk, chunks, done) })
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+	first, ok := <-chunks
+	if !ok || (len(first.rows) == 0 && first.err == nil) {
+		return 0, 0, nil // nothing to import: no transaction
+	}
+	if first.err != nil {
+		return 0, 0, fmt.Errorf("sqlite: import requests: %w", first.err)
+	}
+
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return 0, 0, wrap(ctx, "import requests", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("writer connection is %T", dc)
+		}
+		im := &importTx{c: c, cfg: cfg}
+		inserted, updated, err = im.run(ctx, first, chunks)
+		if rerr := im.restorePragmas(); rerr != nil {
+			// The connection may keep checks off: database/sql drops it.
+			return errors.Join(err, rerr, driver.ErrBadConn)
+		}
+		return err
 	})
-	return rows, repeats, nil
+	if err != nil {
+		return 0, 0, err
+	}
+	return inserted, updated, nil
+}
+
+// importTx is one import transaction on the writer's driver connection.
+type importTx struct {
+	c   *sqlite3.SQLiteConn
+	cfg importConfig
+	// pragmas are set (to restore).
+	pragmas bool
+	maxID   int64 // highest id before the import: newer rows are its own
+	// the statements of the row loop
+	insert, update, rtreeUpdate, areasDelete, areasInsert driver.Stmt
+	args                                                  []driver.NamedValue
+}
+
+// The driver calls run with context.Background(): with a cancellable
+// context the driver starts a goroutine per statement to interrupt it. The
+// caller's context is checked every checkEvery rows instead (a cancelled
+// import rolls back as a whole).
+const checkEvery = 1024
+
+func (im *importTx) exec(q string, args ...any) error {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	if len(nv) == 0 {
+		_, err := im.c.ExecContext(context.Background(), q, nil)
+		return err
+	}
+	// A statement of its own (finalized on Close), never one of the
+	// connection's cache: it is compiled with the import's pragmas.
+	s, err := im.c.Prepare(q)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, err = s.(driver.StmtExecContext).ExecContext(context.Background(), nv)
+	return err
+}
+
+// query runs q and calls each with every row.
+func (im *importTx) query(q string, each func([]driver.Value) error, args ...any) error {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	s, err := im.c.Prepare(q)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rows, err := s.(driver.StmtQueryContext).QueryContext(context.Background(), nv)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(dest); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if err := each(dest); err != nil {
+			return err
+		}
+	}
+}
+
+func (im *importTx) restorePragmas() error {
+	if !im.pragmas {
+		return nil
+	}
+	if err := im.exec(`PRAGMA ignore_check_constraints = OFF`); err != nil {
+		return err
+	}
+	if err := im.exec(`PRAGMA foreign_keys = ON`); err != nil {
+		return err
+	}
+	im.pragmas = false
+	return nil
+}
+
+func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan encodedChunk) (inserted, updated int, err error) {
+	op := "import requests"
+	// Outside a transaction: foreign_keys is a no-op inside one.
+	im.pragmas = true
+	if err := im.exec(`PRAGMA foreign_keys = OFF`); err != nil {
+		return 0, 0, wrap(ctx, op, err)
+	}
+	if err := im.exec(`PRAGMA ignore_check_constraints = ON`); err != nil {
+		return 0, 0, wrap(ctx, op, err)
+	}
+	if err := im.exec(`BEGIN IMMEDIATE`); err != nil {
+		return 0, 0, wrap(ctx, op+": begin", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = im.exec(`ROLLBACK`)
+		}
+	}()
+	restore, err := im.suspendSchema("trigger", importTriggers)
+	if err != nil {
+		return 0, 0, wrap(ctx, op+": suspend triggers", err)
+	}
+	if err := im.query(`SELECT coalesce(max(id), 0) FROM requests`, func(v []driver.Value) error {
+		im.maxID, _ = v[0].(int64)
+		return nil
+	}); err != nil {
+		return 0, 0, wrap(ctx, op, err)
+	}
+	if err := im.prepare(); err != nil {
+		return 0, 0, wrap(ctx, op, err)
+	}
+	defer im.close()
+
+	highest := map[counterKey]int64{}
+	written, bulk := 0, false
+	for c, more := first, true; more; c, more = <-chunks {
+		if c.err != nil {
+			return 0, 0, fmt.Errorf("sqlite: %s: %w", op, c.err)
+		}
+		if !bulk && written+len(c.rows) >= im.cfg.bulkMin && float64(written+len(c.rows)) >= bulkIndexRatio*float64(im.maxID) {
+			names, err := im.secondaryIndexes()
+			if err != nil {
+				return 0, 0, wrap(ctx, op+": list indexes", err)
+			}
+			rebuild, err := im.suspendSchema("index", names)
+			if err != nil {
+				return 0, 0, wrap(ctx, op+": drop indexes", err)
+			}
+			restore = append(restore, rebuild...)
+			bulk = true
+		}
+		for i, row := range c.rows {
+			if i%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return 0, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+				}
+			}
+			ins, err := im.write(row)
+			if err != nil {
+				return 0, 0, wrap(ctx, op+": "+row.number, err)
+			}
+			if ins {
+				inserted++
+			} else {
+				updated++
+			}
+		}
+		updated += c.repeats
+		written += len(c.rows)
+		for k, n := range c.highest {
+			highest[k] = max(highest[k], n)
+		}
+	}
+	op = fmt.Sprintf("import %d requests", inserted+updated)
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	// The side tables of the new rows (ids above maxID), in one statement
+	// each, in key order.
+	if err := im.exec(`INSERT INTO requests_rtree (id, min_lon, max_lon, min_lat, max_lat)
+    SELECT id, lon, lon, lat, lat FROM requests WHERE id > ? ORDER BY id`, im.maxID); err != nil {
+		return 0, 0, wrap(ctx, op+": point index", err)
+	}
+	if err := im.exec(`INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
+    SELECT j.value ->> 'layer', j.value ->> 'id', r.id FROM requests r, json_each(r.areas) j WHERE r.id > ?`, im.maxID); err != nil {
+		return 0, 0, wrap(ctx, op+": areas", err)
+	}
+	for k, n := range highest {
+		if err := im.exec(`INSERT INTO request_counters (kind, year, n) VALUES (?, ?, ?)
+    ON CONFLICT (kind, year) DO UPDATE SET n = max(n, excluded.n)`, string(k.kind), int64(k.year), n); err != nil {
+			return 0, 0, wrap(ctx, op+": counters", err)
+		}
+	}
+	for _, stmt := range restore {
+		if err := im.exec(stmt); err != nil {
+			return 0, 0, wrap(ctx, op+": restore schema", err)
+		}
+	}
+	im.close()
+	if err := im.exec(`COMMIT`); err != nil {
+		return 0, 0, wrap(ctx, op+": commit", err)
+	}
+	committed = true
+	return inserted, updated, nil
 }
 
 // suspendSchema drops the named schema objects of a type ("trigger",
-// "index") inside tx and returns the statements that create them again.
-// Names that do not exist are skipped.
-func suspendSchema(ctx context.Context, tx *sql.Tx, typ string, names []string) ([]string, error) {
+// "index") and returns the statements that create them again. Names that
+// do not exist are skipped.
+func (im *importTx) suspendSchema(typ string, names []string) ([]string, error) {
 	var restore []string
 	for _, name := range names {
 		var stmt string
-		err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = ? AND name = ?`, typ, name).Scan(&stmt)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
+		if err := im.query(`SELECT sql FROM sqlite_schema WHERE type = ? AND name = ?`, func(v []driver.Value) error {
+			stmt, _ = v[0].(string)
+			return nil
+		}, typ, name); err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `DROP `+typ+` "`+name+`"`); err != nil {
+		if stmt == "" {
+			continue
+		}
+		if err := im.exec(`DROP ` + typ + ` "` + name + `"`); err != nil {
 			return nil, err
 		}
 		restore = append(restore, stmt)
@@ -210,93 +462,115 @@ func suspendSchema(ctx context.Context, tx *sql.Tx, typ string, names []string) 
 	return restore, nil
 }
 
-// secondaryIndexes lists the explicit indexes of requests and
-// request_areas (not the automatic ones of UNIQUE and PRIMARY KEY, which
-// the import itself needs).
-func secondaryIndexes(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_schema
-    WHERE type = 'index' AND tbl_name IN ('requests', 'request_areas') AND sql IS NOT NULL ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// secondaryIndexes lists the explicit indexes of requests (not the
+// automatic one of UNIQUE number, which the import itself needs).
+// request_areas keeps its index on request_id: the new rows' ids only grow,
+// so it is appended to, and an updated row's areas are found through it.
+func (im *importTx) secondaryIndexes() ([]string, error) {
 	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	err := im.query(`SELECT name FROM sqlite_schema
+    WHERE type = 'index' AND tbl_name = 'requests' AND sql IS NOT NULL ORDER BY name`,
+		func(v []driver.Value) error {
+			if s, ok := v[0].(string); ok {
+				names = append(names, s)
+			}
+			return nil
+		})
+	return names, err
 }
 
-// importWriter holds the prepared statements of one import transaction.
-// It writes the row of a request; for an updated request it also brings
-// requests_rtree and request_areas up to date, as the suspended triggers
-// would. The side-table rows of inserted requests are written by
-// ImportRequests afterwards in one statement each.
-type importWriter struct {
-	insert, update, rtreeUpdate, areasDelete, areasInsert *sql.Stmt
-}
-
-func prepareImport(ctx context.Context, tx *sql.Tx) (*importWriter, error) {
-	w := &importWriter{}
+// prepare prepares the statements of the row loop. For an updated request
+// they also bring requests_rtree and request_areas up to date, as the
+// suspended triggers would.
+func (im *importTx) prepare() error {
 	for _, p := range []struct {
-		to  **sql.Stmt
+		to  *driver.Stmt
 		sql string
 	}{
-		{&w.insert, insertRequest + ` ON CONFLICT (number) DO NOTHING`},
-		{&w.update, updateRequest + ` RETURNING id`},
-		{&w.rtreeUpdate, `UPDATE requests_rtree SET min_lon = ?2, max_lon = ?2, min_lat = ?3, max_lat = ?3 WHERE id = ?1`},
-		{&w.areasDelete, `DELETE FROM request_areas WHERE request_id = ?`},
-		{&w.areasInsert, `INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
+		{&im.insert, insertRequest + ` ON CONFLICT (number) DO NOTHING`},
+		{&im.update, updateRequest + ` RETURNING id`},
+		{&im.rtreeUpdate, `UPDATE requests_rtree SET min_lon = ?2, max_lon = ?2, min_lat = ?3, max_lat = ?3 WHERE id = ?1`},
+		{&im.areasDelete, `DELETE FROM request_areas WHERE request_id = ?`},
+		{&im.areasInsert, `INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
     SELECT value ->> 'layer', value ->> 'id', r.id FROM requests r, json_each(r.areas) WHERE r.id = ?`},
 	} {
-		s, err := tx.PrepareContext(ctx, p.sql)
+		s, err := im.c.Prepare(p.sql)
 		if err != nil {
-			w.close()
-			return nil, err
+			im.close()
+			return err
 		}
 		*p.to = s
 	}
-	return w, nil
+	im.args = make([]driver.NamedValue, len(requestColumns))
+	for i := range im.args {
+		im.args[i].Ordinal = i + 1
+	}
+	return nil
 }
 
-func (w *importWriter) close() {
-	for _, s := range []*sql.Stmt{w.insert, w.update, w.rtreeUpdate, w.areasDelete, w.areasInsert} {
-		if s != nil {
-			_ = s.Close()
+func (im *importTx) close() {
+	for _, s := range []*driver.Stmt{&im.insert, &im.update, &im.rtreeUpdate, &im.areasDelete, &im.areasInsert} {
+		if *s != nil {
+			_ = (*s).Close()
+			*s = nil
 		}
 	}
 }
 
 // write inserts row, or updates the request of its number, and reports
 // whether it inserted.
-func (w *importWriter) write(ctx context.Context, row importRow) (inserted bool, err error) {
-	res, err := w.insert.ExecContext(ctx, row.vals...)
+func (im *importTx) write(row importRow) (inserted bool, err error) {
+	for i, v := range row.vals {
+		im.args[i].Value = v
+	}
+	res, err := im.insert.(driver.StmtExecContext).ExecContext(context.Background(), im.args)
 	if err != nil {
 		return false, fmt.Errorf("insert: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	if n, err := res.RowsAffected(); err != nil {
 		return false, err
-	}
-	if n == 1 {
+	} else if n == 1 {
 		return true, nil
 	}
+	// Stored already: UPDATE ... WHERE number = ?41, the same values but
+	// number last.
+	copy(im.args, im.args[1:])
+	im.args[len(im.args)-1].Value = row.number
+	for i := range im.args {
+		im.args[i].Ordinal = i + 1
+	}
 	var id int64
-	if err := w.update.QueryRowContext(ctx, append(row.vals[1:], row.number)...).Scan(&id); err != nil {
+	rows, err := im.update.(driver.StmtQueryContext).QueryContext(context.Background(), im.args)
+	if err != nil {
 		return false, fmt.Errorf("update: %w", err)
 	}
-	if _, err := w.rtreeUpdate.ExecContext(ctx, id, row.lon, row.lat); err != nil {
+	dest := []driver.Value{nil}
+	err = rows.Next(dest)
+	_ = rows.Close()
+	if err != nil {
+		return false, fmt.Errorf("update: %w", err)
+	}
+	id, _ = dest[0].(int64)
+	if id > im.maxID {
+		return false, nil // a row of this import: its side rows come at the end
+	}
+	if err := im.stmtExec(im.rtreeUpdate, id, row.lon, row.lat); err != nil {
 		return false, fmt.Errorf("point index: %w", err)
 	}
-	if _, err := w.areasDelete.ExecContext(ctx, id); err != nil {
+	if err := im.stmtExec(im.areasDelete, id); err != nil {
 		return false, fmt.Errorf("areas: %w", err)
 	}
-	if _, err := w.areasInsert.ExecContext(ctx, id); err != nil {
+	if err := im.stmtExec(im.areasInsert, id); err != nil {
 		return false, fmt.Errorf("areas: %w", err)
 	}
 	return false, nil
+}
+
+func (im *importTx) stmtExec(s driver.Stmt, args ...any) error {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	_, err := s.(driver.StmtExecContext).ExecContext(context.Background(), nv)
+	return err
 }

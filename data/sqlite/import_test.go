@@ -1,8 +1,15 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/geo311/geo311/data"
 )
@@ -121,4 +128,191 @@ func countOf(t *testing.T, db *DB, f data.RequestFilter) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// seqOf yields rs, then err (if not nil) in place of a request.
+func seqOf(rs []*data.Request, err error) iter.Seq2[*data.Request, error] {
+	return func(yield func(*data.Request, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// writerPragmas reads foreign_keys and ignore_check_constraints on the
+// writer's connection.
+func writerPragmas(t *testing.T, db *DB) (fk, ignoreChecks int) {
+	t.Helper()
+	if err := db.w.QueryRowContext(t.Context(), `PRAGMA foreign_keys`).Scan(&fk); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.w.QueryRowContext(t.Context(), `PRAGMA ignore_check_constraints`).Scan(&ignoreChecks); err != nil {
+		t.Fatal(err)
+	}
+	return fk, ignoreChecks
+}
+
+// TestImportSeqChunks streams an import over several chunks: rows already
+// stored (updated in place, side rows replaced), repeats inside a chunk and
+// across chunks, and the switch to the index rebuild in the middle of the
+// call. Counts, rows, side tables, schema and the writer's pragmas come
+// out right.
+func TestImportSeqChunks(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	triggers, indexes := schemaObjects(t, db)
+	rng := rand.New(rand.NewPCG(21, 22))
+	stored := synthRequests(rng, 0, 400)
+	if ins, _, err := db.ImportRequests(ctx, stored); err != nil || ins != 400 {
+		t.Fatalf("seed: %d inserted, %v", ins, err)
+	}
+
+	// 1,000 new, 50 of the stored ones moved, one new number listed in
+	// two chunks and one listed twice in a chunk.
+	in := synthRequests(rng, 400, 1000)
+	for i := range 50 {
+		r := cloneRequest(stored[i*3])
+		r.Lon, r.Lat = r.Lon+0.01, r.Lat-0.01
+		r.Areas = []data.AreaRef{{Layer: data.LayerBeat, ID: "7777", Generation: "beat@x"}}
+		in = append(in, r)
+	}
+	across := cloneRequest(in[10]) // in the first chunk; again in the last
+	across.Description = "listed again in a later chunk"
+	across.Areas = []data.AreaRef{{Layer: data.LayerWard, ID: "88", Generation: "ward@x"}}
+	in = append(in, across)
+	within := cloneRequest(in[len(in)-2])
+	within.Description = "listed twice in one chunk"
+	in = append(in, within)
+	cfg := importConfig{chunk: 128, bulkMin: 600} // rebuild from the fifth chunk on
+	ins, upd, err := db.importSeq(ctx, seqOf(in, nil), cfg)
+	if err != nil || ins != 1000 || upd != 52 {
+		t.Fatalf("import: %d inserted, %d updated, %v; want 1000, 52", ins, upd, err)
+	}
+	if n := countOf(t, db, data.RequestFilter{}); n != 1400 {
+		t.Errorf("%d requests, want 1400", n)
+	}
+	if n := sideTablesMismatch(t, db); n != 0 {
+		t.Errorf("%d side-table rows differ", n)
+	}
+	for _, want := range []*data.Request{across, within, in[1048]} {
+		got, err := db.Request(ctx, want.Number)
+		if err != nil || got.Description != want.Description || got.Lon != want.Lon {
+			t.Errorf("%s: %+v, %v; want the last listing", want.Number, got, err)
+		}
+	}
+	if got := countOf(t, db, data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerBeat, ID: "7777"}}}); got != 50 {
+		t.Errorf("requests in beat 7777: %d, want 50", got)
+	}
+	if got := countOf(t, db, data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "88"}}}); got != 1 {
+		t.Errorf("requests in ward 88: %d, want 1", got)
+	}
+	if tr, ix := schemaObjects(t, db); tr != triggers || ix != indexes {
+		t.Errorf("after import: %d triggers, %d indexes; want %d, %d", tr, ix, triggers, indexes)
+	}
+	if fk, ic := writerPragmas(t, db); fk != 1 || ic != 0 {
+		t.Errorf("writer after import: foreign_keys %d, ignore_check_constraints %d; want 1, 0", fk, ic)
+	}
+	// The writer's other statements still check: an intake with a bad
+	// state is refused by the table's CHECK.
+	if _, err := db.w.ExecContext(ctx, `UPDATE requests SET state = 'bogus' WHERE id = 1`); err == nil {
+		t.Error("CHECK constraint not enforced after the import")
+	}
+}
+
+// TestImportSeqRollsBack: an error from the sequence, an invalid request or
+// a cancelled context after several chunks (some in the rebuild path) leave
+// nothing behind: no rows, the schema and the writer's pragmas as before.
+func TestImportSeqRollsBack(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	triggers, indexes := schemaObjects(t, db)
+	rs := synthRequests(rand.New(rand.NewPCG(31, 32)), 0, 700)
+	bad := cloneRequest(rs[0])
+	bad.Number, bad.State = "SR25-09999999", "bogus"
+	cfg := importConfig{chunk: 100, bulkMin: 200}
+	cancelled, cancel := context.WithCancel(ctx)
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		seq  iter.Seq2[*data.Request, error]
+		kind error
+	}{
+		{"sequence error", ctx, seqOf(rs, errors.New("disk on fire")), nil},
+		{"invalid request", ctx, seqOf(append(slices.Clone(rs), bad), nil), data.ErrInvalid},
+		{"cancelled", cancelled, func(yield func(*data.Request, error) bool) {
+			for i, r := range rs {
+				if i == 450 {
+					cancel()
+				}
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}, context.Canceled},
+	} {
+		_, _, err := db.importSeq(tc.ctx, tc.seq, cfg)
+		if err == nil || (tc.kind != nil && !errors.Is(err, tc.kind)) {
+			t.Errorf("%s: %v, want an error (%v)", tc.name, err, tc.kind)
+		}
+		if n := countOf(t, db, data.RequestFilter{}); n != 0 {
+			t.Errorf("%s: %d requests stored, want 0", tc.name, n)
+		}
+		if tr, ix := schemaObjects(t, db); tr != triggers || ix != indexes {
+			t.Errorf("%s: %d triggers, %d indexes; want %d, %d", tc.name, tr, ix, triggers, indexes)
+		}
+		if fk, ic := writerPragmas(t, db); fk != 1 || ic != 0 {
+			t.Errorf("%s: writer has foreign_keys %d, ignore_check_constraints %d; want 1, 0", tc.name, fk, ic)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(db.importSeq(ctx, seqOf(append(slices.Clone(rs[:3]), bad), nil), cfg)), "request 3") {
+		t.Error("an invalid request's error does not name its position")
+	}
+}
+
+// TestImportConstraints: rows written with the CHECKs compiled out satisfy
+// them, as integrity_check (which evaluates CHECK constraints) confirms;
+// the same check reports a row that breaks one, so it can fail.
+func TestImportConstraints(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	rs := synthRequests(rand.New(rand.NewPCG(41, 42)), 0, 500)
+	full := cloneRequest(rs[0])
+	full.Number = "CC25-00000900"
+	full.Kind, full.State, full.ClosedAt = data.KindCommunityConcern, data.StateNotAccepted, full.RequestedAt.Add(time.Hour)
+	full.Attributes = map[string][]string{"WHERE": {"curb \"quoted\" <tag>"}}
+	full.Contact = data.Contact{FirstName: "Ünïcode", Phone: "312"}
+	full.PINHash = []byte{1, 2, 3}
+	full.RecordedAreas = []data.AreaRef{{Layer: data.LayerWard, ID: "4", Generation: "city"}}
+	if _, _, err := db.importSeq(ctx, seqOf(append(rs, full), nil), importConfig{chunk: 64, bulkMin: 100}); err != nil {
+		t.Fatal(err)
+	}
+	check := func() string {
+		var res string
+		if err := db.r.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := check(); res != "ok" {
+		t.Fatalf("integrity_check after import: %s", res)
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`PRAGMA ignore_check_constraints = ON`, `UPDATE requests SET closed = 1 - closed WHERE id = 1`,
+		`PRAGMA ignore_check_constraints = OFF`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := check(); !strings.Contains(res, "CHECK constraint") {
+		t.Errorf("integrity_check of a row breaking a CHECK: %q", res)
+	}
 }
