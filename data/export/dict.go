@@ -156,8 +156,19 @@ func (d *dictColumn) newArray() arrow.Array {
 	return array.NewDictionaryArray(dictType, idx, d.dictionary())
 }
 
+// releaseIndices releases the index builder; the column takes no more
+// values.
+func (d *dictColumn) releaseIndices() {
+	if d.indices != nil {
+		d.indices.Release()
+		d.indices = nil
+	}
+	d.idx, d.valid = nil, nil
+}
+
+// release releases the index builder and the dictionary.
 func (d *dictColumn) release() {
-	d.indices.Release()
+	d.releaseIndices()
 	if d.dict != nil {
 		d.dict.Release()
 		d.dict = nil

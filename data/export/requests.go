@@ -297,7 +297,11 @@ func (w *arrowRequestWriter) WriteRow(r *data.ExportRow) error {
 	return nil
 }
 
-func (w *arrowRequestWriter) flush() error {
+// flush writes the batch so far; then, if more rows may come, it reserves
+// the builders for the next batch.
+func (w *arrowRequestWriter) flush() error { return w.flushBatch(true) }
+
+func (w *arrowRequestWriter) flushBatch(more bool) error {
 	if w.n == 0 {
 		return nil
 	}
@@ -327,7 +331,9 @@ func (w *arrowRequestWriter) flush() error {
 	w.n = 0
 	err := w.sink.write(rec)
 	rec.Release() // its buffers go back to the pool, for reserve
-	w.reserve()
+	if more {
+		w.reserve()
+	}
 	if err != nil {
 		w.err = err
 	}
@@ -339,12 +345,18 @@ func (w *arrowRequestWriter) Close() error {
 		return w.err
 	}
 	w.closed = true
-	defer w.release()
+	defer w.releaseDicts()
 	if w.err != nil {
+		w.releaseBuilders()
 		w.sink.abort()
 		return w.err
 	}
-	if err := w.flush(); err != nil {
+	err := w.flushBatch(false)
+	// The rest needs only the dictionaries: free a batch's worth of
+	// builders and recycled buffers before the sink finishes (the Arrow
+	// file reads every batch back then).
+	w.releaseBuilders()
+	if err != nil {
 		w.sink.abort()
 		return err
 	}
@@ -363,9 +375,11 @@ func (w *arrowRequestWriter) Close() error {
 	return nil
 }
 
-func (w *arrowRequestWriter) release() {
+// releaseBuilders releases every builder, the dictionary columns' index
+// builders included, and the recycled buffers.
+func (w *arrowRequestWriter) releaseBuilders() {
 	for _, d := range w.dicts {
-		d.release()
+		d.releaseIndices()
 	}
 	for _, t := range w.times {
 		t.Release()
@@ -383,7 +397,15 @@ func (w *arrowRequestWriter) release() {
 	if w.point != nil {
 		w.point.Release()
 	}
+	w.number, w.parent, w.text = nil, nil, [3]*strColumn{}
 	w.pool.drain()
+}
+
+// releaseDicts releases the dictionaries.
+func (w *arrowRequestWriter) releaseDicts() {
+	for _, d := range w.dicts {
+		d.release()
+	}
 }
 
 func (w *arrowRequestWriter) Stats() Stats {

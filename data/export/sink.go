@@ -150,7 +150,12 @@ func (s *fileSink) close(dicts map[int]arrow.Array, _ string) (err error) {
 	if _, err := s.tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("export: arrow file spill: %w", err)
 	}
-	rd, err := ipc.NewReader(bufio.NewReaderSize(s.tmp, 256<<10), ipc.WithAllocator(s.mem))
+	// The batches read back reuse each other's buffers once written, so
+	// the rewrite holds about one batch instead of leaving one batch of
+	// garbage per batch to the collector.
+	pool := newRecyclingAllocator(s.mem)
+	defer pool.drain()
+	rd, err := ipc.NewReader(bufio.NewReaderSize(s.tmp, 256<<10), ipc.WithAllocator(pool))
 	if err != nil {
 		return fmt.Errorf("export: arrow file spill: %w", err)
 	}
