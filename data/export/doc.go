@@ -81,7 +81,7 @@
 // notes, recorded (legacy) areas. Police-related requests and community
 // concerns ARE exported if the caller passes them: filtering is the
 // caller's (data.RequestFilter.ExcludePolice for public exports). As a
-// guard, Options.Public drops them again (data.Request.Police, counted in
+// guard, Options.Public drops them again (data.ExportRow.Police, counted in
 // Stats.Skipped); the column set stays the same.
 //
 // # Geometry and metadata
