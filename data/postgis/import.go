@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -14,52 +15,209 @@ import (
 	"github.com/geo311/geo311/data"
 )
 
-// ImportRequests inserts or replaces requests by number in one transaction:
-// COPY (binary) into a temporary table, then one INSERT ... ON CONFLICT
-// (number) DO UPDATE that reports, per row, whether it inserted (xmax = 0:
-// a fresh tuple) or replaced. Notes are untouched. Numbers in the geo311
-// format raise their prefix's counter, so CreateRequest never hands them out
-// again. A number given twice in one batch is stored once, the last
-// occurrence winning; the earlier ones count as updates.
+// Import strategy, measured by BenchmarkImport (calls of 100,000) and
+// BenchmarkImportSeq (one streamed call of a million):
+//
+//   - The requests are read from the caller's sequence in chunks of
+//     importChunk, all written in one transaction: a file of millions of
+//     rows needs the memory of one chunk.
+//   - Per chunk, the numbers already stored are looked up (one probe of the
+//     unique index each). The others are COPYed (binary) straight into
+//     requests, where COPY batches heap inserts and their WAL (about half
+//     the server time of INSERT ... SELECT from a staging table); the
+//     stored ones go through a temporary table and one INSERT ... ON
+//     CONFLICT (number) DO UPDATE. A number another transaction inserts
+//     meanwhile makes the COPY fail with a unique violation: the chunk is
+//     rolled back to its savepoint and upserted as a whole.
+//   - Once the rows of the call reach bulkIndexMin and bulkIndexRatio times
+//     the rows stored before it, the secondary indexes of requests are
+//     dropped inside the transaction and built again before commit:
+//     CREATE INDEX sorts each once, where inserting maintains sixteen
+//     indexes row by row and writes WAL for every page it touches (ten
+//     times the cost per row on a table of a million). The primary key and
+//     the unique number index stay (the upsert and the notes' foreign key
+//     need them). Dropping takes an ACCESS EXCLUSIVE lock on requests until
+//     commit, so this is for loads that are large against the table; a
+//     failure rolls the drop back with everything else.
+const (
+	importChunk    = 50_000
+	bulkIndexMin   = 20_000
+	bulkIndexRatio = 0.2
+	// importMaintenanceMem is maintenance_work_mem for the index builds of
+	// the bulk path (SET LOCAL: this transaction only); with the 64 MB
+	// default CREATE INDEX on a million rows sorts on disk.
+	importMaintenanceMem = "256MB"
+)
+
+// ImportRequests inserts or replaces requests by number in one transaction
+// (see ImportRequestSeq). Every request is checked before the database is
+// touched. Notes are untouched. Numbers in the geo311 format raise their
+// prefix's counter, so CreateRequest never hands them out again. A number
+// given twice in one call is stored once, the last occurrence winning; the
+// earlier ones count as updates.
 func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted, updated int, err error) {
 	for i, r := range rs {
-		if err := validateRequest(r); err != nil {
+		if err := checkImport(r); err != nil {
 			return 0, 0, fmt.Errorf("postgis: import requests: request %d: %w", i, err)
 		}
-		if !data.ValidNumber(r.Number) {
-			return 0, 0, fmt.Errorf("postgis: import requests: request %d: %w", i,
-				data.Invalid("service_request_id", "%q is not a tracking number", r.Number))
-		}
 	}
+	return db.importSeq(ctx, func(yield func(*data.Request, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}, defaultImportConfig())
+}
+
+// importConfig holds what tests vary.
+type importConfig struct {
+	chunk   int     // rows looked up and copied at a time
+	bulkMin int     // rows before the index rebuild may start
+	ratio   float64 // ... and their share of the rows stored before
+}
+
+func defaultImportConfig() importConfig {
+	return importConfig{chunk: importChunk, bulkMin: bulkIndexMin, ratio: bulkIndexRatio}
+}
+
+// ImportRequestSeq is ImportRequests over a sequence: the requests are
+// written as seq yields them, all in one transaction, so a caller can import
+// a file of millions of rows without holding them in memory. An error
+// yielded by seq, an invalid request (data.ErrInvalid, naming its position
+// in the sequence) or a cancelled ctx rolls everything back and is
+// returned. The call returns once the transaction has committed.
+func (db *DB) ImportRequestSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]) (inserted, updated int, err error) {
+	return db.importSeq(ctx, seq, defaultImportConfig())
+}
+
+func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error], cfg importConfig) (inserted, updated int, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("postgis: import requests: %w", err)
 	}
-	if len(rs) == 0 {
-		return 0, 0, nil
+	next, stop := iter.Pull2(seq)
+	defer stop()
+	im := &importer{next: next, chunk: cfg.chunk, highest: map[string]int64{}}
+	chunk, err := im.pull()
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgis: import requests: %w", err)
 	}
-	op := fmt.Sprintf("import %d requests", len(rs))
-
-	// Last occurrence of each number wins.
-	last := make(map[string]int, len(rs))
-	for i, r := range rs {
-		last[r.Number] = i
-	}
-	repeats := len(rs) - len(last)
-	highest := map[string]int64{}
-	for _, r := range rs {
-		if kind, year, seq, err := data.ParseNumber(r.Number); err == nil {
-			p := data.NumberPrefix(kind, year)
-			highest[p] = max(highest[p], seq)
-		}
+	if len(chunk) == 0 {
+		return 0, 0, nil // no transaction for nothing
 	}
 
+	op := "import requests"
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return 0, 0, wrap(ctx, op, err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	// The numbers already stored (one probe of the unique index each) take
-	// the upsert path; the others are copied straight into requests.
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
+	var (
+		written  int
+		stored   int64 = -1 // rows before the call, counted when needed
+		rebuild  []string
+		bulk     bool
+		ins, upd int64
+	)
+	for len(chunk) > 0 {
+		if !bulk && written+len(chunk) >= cfg.bulkMin {
+			if stored < 0 {
+				if stored, err = storedRows(ctx, tx); err != nil {
+					return 0, 0, wrap(ctx, op+": count stored", err)
+				}
+			}
+			if float64(written+len(chunk)) >= cfg.ratio*float64(stored) {
+				if rebuild, err = dropSecondaryIndexes(ctx, tx); err != nil {
+					return 0, 0, wrap(ctx, op+": drop indexes", err)
+				}
+				bulk = true
+			}
+		}
+		i, u, err := im.write(ctx, tx, chunk)
+		if err != nil {
+			return 0, 0, wrapImport(ctx, fmt.Sprintf("import requests %d-%d", im.n-len(chunk), im.n-1), err)
+		}
+		ins, upd, written = ins+i, upd+u, written+len(chunk)
+		if chunk, err = im.pull(); err != nil {
+			return 0, 0, fmt.Errorf("postgis: import requests: %w", err)
+		}
+	}
+	op = fmt.Sprintf("import %d requests", written)
+	if len(rebuild) > 0 {
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+importMaintenanceMem+`'`); err != nil {
+			return 0, 0, wrap(ctx, op+": build indexes", err)
+		}
+		for _, def := range rebuild {
+			if _, err := tx.Exec(ctx, def); err != nil {
+				return 0, 0, wrap(ctx, op+": build indexes", err)
+			}
+		}
+	}
+	if err := raiseCounters(ctx, tx, im.highest); err != nil {
+		return 0, 0, wrap(ctx, op+": counters", err)
+	}
+	if err := commit(ctx, tx); err != nil {
+		return 0, 0, wrap(ctx, op+": commit", err)
+	}
+	return int(ins), int(upd), nil
+}
+
+// checkImport is what ImportRequests requires of each request.
+func checkImport(r *data.Request) error {
+	if err := validateRequest(r); err != nil {
+		return err
+	}
+	if !data.ValidNumber(r.Number) {
+		return data.Invalid("service_request_id", "%q is not a tracking number", r.Number)
+	}
+	return nil
+}
+
+// importer reads the caller's sequence in chunks and writes them.
+type importer struct {
+	next    func() (*data.Request, error, bool)
+	chunk   int
+	n       int // requests read so far
+	buf     []*data.Request
+	highest map[string]int64 // highest sequence number per geo311 prefix
+	staged  bool             // import_requests exists in this transaction
+}
+
+// pull reads the next chunk of up to im.chunk checked requests (empty at
+// the end of the sequence).
+func (im *importer) pull() ([]*data.Request, error) {
+	clear(im.buf)
+	im.buf = im.buf[:0]
+	for len(im.buf) < im.chunk {
+		r, err, ok := im.next()
+		if !ok {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := checkImport(r); err != nil {
+			return nil, fmt.Errorf("request %d: %w", im.n, err)
+		}
+		im.n++
+		if kind, year, seq, err := data.ParseNumber(r.Number); err == nil {
+			p := data.NumberPrefix(kind, year)
+			im.highest[p] = max(im.highest[p], seq)
+		}
+		im.buf = append(im.buf, r)
+	}
+	return im.buf, nil
+}
+
+// write stores one chunk: new numbers by COPY into requests, stored ones by
+// upsert. A number listed twice in the chunk is written once (the last
+// listing); the earlier listings count as updates.
+func (im *importer) write(ctx context.Context, tx pgx.Tx, chunk []*data.Request) (ins, upd int64, err error) {
+	last := make(map[string]int, len(chunk))
+	for i, r := range chunk {
+		last[r.Number] = i
+	}
+	repeats := int64(len(chunk) - len(last))
 	numbers := make([]string, 0, len(last))
 	for n := range last {
 		numbers = append(numbers, n)
@@ -67,69 +225,104 @@ func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted,
 	exists := make(map[string]bool)
 	rows, err := tx.Query(ctx, `SELECT number FROM requests WHERE number = ANY($1::text[])`, numbers)
 	if err != nil {
-		return 0, 0, wrap(ctx, op+": find stored numbers", err)
+		return 0, 0, fmt.Errorf("find stored numbers: %w", err)
 	}
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
-			return 0, 0, wrap(ctx, op+": find stored numbers", err)
+			return 0, 0, fmt.Errorf("find stored numbers: %w", err)
 		}
 		exists[n] = true
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, wrap(ctx, op+": find stored numbers", err)
+		return 0, 0, fmt.Errorf("find stored numbers: %w", err)
 	}
-	var ins, upd int64
-	fresh := func(i int) bool { return last[rs[i].Number] == i && !exists[rs[i].Number] }
-	stored := func(i int) bool { return last[rs[i].Number] == i && exists[rs[i].Number] }
-	if len(exists) < len(last) {
-		// A number another transaction inserts meanwhile makes the COPY
-		// fail with a unique violation: roll it back and upsert every row.
-		if _, err := tx.Exec(ctx, "SAVEPOINT import_copy"); err != nil {
-			return 0, 0, wrap(ctx, op, err)
+	var fresh, old []*data.Request
+	for i, r := range chunk {
+		switch {
+		case last[r.Number] != i:
+		case exists[r.Number]:
+			old = append(old, r)
+		default:
+			fresh = append(fresh, r)
 		}
-		n, err := copyRequests(ctx, tx, "requests", rs, fresh)
+	}
+	if len(fresh) > 0 {
+		if _, err := tx.Exec(ctx, "SAVEPOINT import_copy"); err != nil {
+			return 0, 0, err
+		}
+		n, err := copyRequests(ctx, tx, "requests", fresh)
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil:
 			ins = n
-		case errors.As(err, &pgErr) && pgErr.Code == "23505":
-			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_copy"); err != nil {
-				return 0, 0, wrap(ctx, op, err)
+			if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT import_copy"); err != nil {
+				return 0, 0, err
 			}
-			stored = func(i int) bool { return last[rs[i].Number] == i }
+		case errors.As(err, &pgErr) && pgErr.Code == "23505":
+			// Another transaction stored one of the numbers meanwhile.
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_copy"); err != nil {
+				return 0, 0, err
+			}
+			old = append(old, fresh...)
 		default:
-			return 0, 0, wrapImport(ctx, op+": copy", err)
+			return 0, 0, fmt.Errorf("copy: %w", err)
 		}
 	}
-	if ins < int64(len(last)) {
-		i, u, err := upsertRequests(ctx, tx, rs, stored)
+	if len(old) > 0 {
+		i, u, err := im.upsert(ctx, tx, old)
 		if err != nil {
-			return 0, 0, wrapImport(ctx, op, err)
+			return 0, 0, err
 		}
-		ins, upd = ins+i, u
+		ins, upd = ins+i, upd+u
 	}
-	if len(highest) > 0 {
-		prefixes := make([]string, 0, len(highest))
-		for p := range highest {
-			prefixes = append(prefixes, p)
+	return ins, upd + repeats, nil
+}
+
+// upsert COPYs rs into the temporary table import_requests and moves them
+// into requests with one INSERT ... ON CONFLICT (number) DO UPDATE,
+// counting fresh tuples (xmax = 0) as inserted.
+func (im *importer) upsert(ctx context.Context, tx pgx.Tx, rs []*data.Request) (ins, upd int64, err error) {
+	if !im.staged {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_requests ON COMMIT DROP AS
+			SELECT `+strings.Join(writeColumns, ", ")+` FROM requests WITH NO DATA`); err != nil {
+			return 0, 0, fmt.Errorf("temporary table: %w", err)
 		}
-		slices.Sort(prefixes) // lock order: ascending prefix, as intakes
-		seqs := make([]int64, len(prefixes))
-		for k, p := range prefixes {
-			seqs[k] = highest[p]
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO number_counters AS c (prefix, n)
-			SELECT * FROM unnest($1::text[], $2::bigint[])
-			ON CONFLICT (prefix) DO UPDATE SET n = greatest(c.n, EXCLUDED.n)`, prefixes, seqs); err != nil {
-			return 0, 0, wrap(ctx, op+": counters", err)
-		}
+		im.staged = true
+	} else if _, err := tx.Exec(ctx, `TRUNCATE import_requests`); err != nil {
+		return 0, 0, fmt.Errorf("temporary table: %w", err)
 	}
-	if err := commit(ctx, tx); err != nil {
-		return 0, 0, wrap(ctx, op+": commit", err)
+	if _, err := copyRequests(ctx, tx, "import_requests", rs); err != nil {
+		return 0, 0, err
 	}
-	return int(ins), int(upd) + repeats, nil
+	cols := strings.Join(writeColumns, ", ")
+	if err := tx.QueryRow(ctx, `WITH u AS (
+		INSERT INTO requests (`+cols+`)
+		SELECT `+cols+` FROM import_requests
+		ON CONFLICT (number) DO UPDATE SET `+upsertSet+`
+		RETURNING xmax = 0 AS fresh)
+		SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM u`).Scan(&ins, &upd); err != nil {
+		return 0, 0, fmt.Errorf("upsert: %w", err)
+	}
+	return ins, upd, nil
+}
+
+// copyRequests sorts rs in place into (requested_at, number) order, so the
+// rows of a chunk land together in the heap and in the time-leading
+// indexes, COPYs them into table (binary, see copyenc.go) and returns how
+// many it copied.
+func copyRequests(ctx context.Context, tx pgx.Tx, table string, rs []*data.Request) (int64, error) {
+	slices.SortStableFunc(rs, func(a, b *data.Request) int {
+		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.Number, b.Number))
+	})
+	src := newCopyReader(rs)
+	tag, err := tx.Conn().PgConn().CopyFrom(ctx, src,
+		"COPY "+pgx.Identifier{table}.Sanitize()+" ("+strings.Join(writeColumns, ", ")+") FROM STDIN (FORMAT binary)")
+	if src.err != nil {
+		return 0, errEncode{src.err}
+	}
+	return tag.RowsAffected(), err
 }
 
 // errEncode is a request encodeRequest refused, reported as data.ErrInvalid
@@ -147,62 +340,65 @@ func wrapImport(ctx context.Context, op string, err error) error {
 	return wrap(ctx, op, err)
 }
 
-// copyRequests COPYs (binary) the requests rs[i] with take(i) into table,
-// in order, and returns how many it copied.
-func copyRequests(ctx context.Context, tx pgx.Tx, table string, rs []*data.Request, take func(int) bool) (int64, error) {
-	// In (requested_at, number) order: the rows of a batch land together
-	// in the heap and in the time-leading indexes, which keeps the pages an
-	// import touches few, and time-ordered scans (exports) read the heap
-	// sequentially.
-	order := make([]int, 0, len(rs))
-	for i := range rs {
-		if take(i) {
-			order = append(order, i)
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Or(rs[a].RequestedAt.Compare(rs[b].RequestedAt), cmp.Compare(rs[a].Number, rs[b].Number))
-	})
-	k := 0
-	var encErr error
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if k == len(order) {
-			return nil, nil
-		}
-		r := rs[order[k]]
-		k++
-		vals, err := encodeRequest(r)
-		if err != nil {
-			encErr = data.Invalid("request", "%s: %v", r.Number, err)
-			return nil, encErr
-		}
-		return vals, nil
-	})
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{table}, writeColumns, src)
-	if encErr != nil {
-		return 0, errEncode{encErr}
-	}
+// storedRows returns the number of rows in requests: the planner's
+// estimate when the table has statistics (ANALYZE, VACUUM or CREATE INDEX
+// set it), else a count.
+func storedRows(ctx context.Context, tx pgx.Tx) (int64, error) {
+	var n int64
+	err := tx.QueryRow(ctx, `SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+		ELSE (SELECT count(*) FROM requests) END
+		FROM pg_class c WHERE c.oid = 'requests'::regclass`).Scan(&n)
 	return n, err
 }
 
-// upsertRequests COPYs the requests rs[i] with take(i) into a temporary
-// table and upserts them with one INSERT ... ON CONFLICT (number) DO
-// UPDATE, counting fresh tuples (xmax = 0) as inserted.
-func upsertRequests(ctx context.Context, tx pgx.Tx, rs []*data.Request, take func(int) bool) (ins, upd int64, err error) {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_requests ON COMMIT DROP AS
-		SELECT `+strings.Join(writeColumns, ", ")+` FROM requests WITH NO DATA`); err != nil {
-		return 0, 0, fmt.Errorf("temporary table: %w", err)
+// dropSecondaryIndexes drops the indexes of requests that neither the
+// primary key nor a unique constraint needs, and returns the statements
+// that create them again.
+func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid = 'requests'::regclass AND NOT i.indisunique AND NOT i.indisprimary
+		ORDER BY c.relname`)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := copyRequests(ctx, tx, "import_requests", rs, take); err != nil {
-		return 0, 0, err
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, defs = append(names, name), append(defs, def)
 	}
-	if err := tx.QueryRow(ctx, `WITH u AS (
-		INSERT INTO requests (`+strings.Join(writeColumns, ", ")+`)
-		SELECT `+strings.Join(writeColumns, ", ")+` FROM import_requests
-		ON CONFLICT (number) DO UPDATE SET `+upsertSet+`
-		RETURNING xmax = 0 AS fresh)
-		SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM u`).Scan(&ins, &upd); err != nil {
-		return 0, 0, fmt.Errorf("upsert: %w", err)
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
-	return ins, upd, nil
+	for _, name := range names {
+		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{name}.Sanitize()); err != nil {
+			return nil, err
+		}
+	}
+	return defs, nil
+}
+
+// raiseCounters raises the number counters to the highest imported
+// sequence of each prefix.
+func raiseCounters(ctx context.Context, tx pgx.Tx, highest map[string]int64) error {
+	if len(highest) == 0 {
+		return nil
+	}
+	prefixes := make([]string, 0, len(highest))
+	for p := range highest {
+		prefixes = append(prefixes, p)
+	}
+	slices.Sort(prefixes) // lock order: ascending prefix, as intakes
+	seqs := make([]int64, len(prefixes))
+	for k, p := range prefixes {
+		seqs[k] = highest[p]
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO number_counters AS c (prefix, n)
+		SELECT * FROM unnest($1::text[], $2::bigint[])
+		ON CONFLICT (prefix) DO UPDATE SET n = greatest(c.n, EXCLUDED.n)`, prefixes, seqs)
+	return err
 }

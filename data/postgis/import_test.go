@@ -1,0 +1,310 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/geo311/geo311/data"
+)
+
+// seqOf yields rs, then err (if not nil) in place of a request.
+func seqOf(rs []*data.Request, err error) iter.Seq2[*data.Request, error] {
+	return func(yield func(*data.Request, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// indexDefs lists the index definitions of requests.
+func indexDefs(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.pool.Query(context.Background(), `SELECT indexdef FROM pg_indexes WHERE tablename = 'requests' ORDER BY indexname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
+func clone(r *data.Request) *data.Request {
+	c := *r
+	c.Areas = slices.Clone(r.Areas)
+	return &c
+}
+
+// TestImportSeqChunks streams an import over several chunks: stored rows
+// (upserted), a number repeated inside a chunk and one across chunks, and
+// the switch to the index rebuild in the middle of the call. Counts, rows,
+// indexes (the same definitions, valid, used by the plans) and counters
+// come out right.
+func TestImportSeqChunks(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	before := indexDefs(t, db)
+	stored := synthRequests(300, 0)
+	oids := func() []uint32 {
+		rows, _ := db.pool.Query(ctx, `SELECT indexrelid::oid::int8 FROM pg_index WHERE indrelid = 'requests'::regclass AND NOT indisunique ORDER BY 1`)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]uint32, len(ids))
+		for i, id := range ids {
+			out[i] = uint32(id)
+		}
+		return out
+	}
+	if ins, _, err := db.ImportRequests(ctx, stored); err != nil || ins != 300 {
+		t.Fatalf("seed: %d, %v", ins, err)
+	}
+	in := synthRequests(1000, 300)
+	for i := range 40 {
+		r := clone(stored[i*7])
+		r.Description = "replaced"
+		r.Areas = []data.AreaRef{{Layer: data.LayerBeat, ID: "7777", Generation: "beat@x"}}
+		in = append(in, r)
+	}
+	across := clone(in[5])
+	across.Description = "listed again in a later chunk"
+	within := clone(in[len(in)-1])
+	within.Description = "listed twice in one chunk"
+	in = append(in, across, within)
+	// Chunks of 128: the rebuild starts with the fourth (4 x 128 >= 500).
+	oids0 := oids()
+	ins, upd, err := db.importSeq(ctx, seqOf(in, nil), importConfig{chunk: 128, bulkMin: 500, ratio: 0.5})
+	if err != nil || ins != 1000 || upd != 42 {
+		t.Fatalf("import: %d inserted, %d updated, %v; want 1000, 42", ins, upd, err)
+	}
+	if o := oids(); len(o) != len(oids0) || slices.Equal(o, oids0) {
+		t.Errorf("secondary indexes %v before, %v after: not rebuilt", oids0, o)
+	}
+	if got := indexDefs(t, db); !slices.Equal(got, before) {
+		t.Errorf("indexes after the import:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(before, "\n"))
+	}
+	var invalid int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_index WHERE indrelid = 'requests'::regclass AND NOT (indisvalid AND indisready)`).Scan(&invalid); err != nil || invalid != 0 {
+		t.Errorf("%d indexes not valid: %v", invalid, err)
+	}
+	if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 1300 {
+		t.Errorf("%d requests, %v; want 1300", n, err)
+	}
+	for _, want := range []*data.Request{across, within, in[1038]} {
+		got, err := db.Request(ctx, want.Number)
+		if err != nil || got.Description != want.Description {
+			t.Errorf("%s: %q, %v; want %q", want.Number, got.Description, err, want.Description)
+		}
+	}
+	if n, err := db.CountRequests(ctx, data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerBeat, ID: "7777"}}}); err != nil || n != 40 {
+		t.Errorf("requests in beat 7777: %d, %v; want 40", n, err)
+	}
+	// Numbers continue above the highest imported.
+	high := slices.MaxFunc(in, func(a, b *data.Request) int { return strings.Compare(a.Number, b.Number) })
+	got, _, err := db.CreateRequest(ctx, data.Intake{Request: intakeAt(high.RequestedAt.Add(time.Hour), loopLat).Request})
+	if err != nil || got.Number <= high.Number {
+		t.Errorf("intake after the import: %v, %v; want a number above %s", got, err, high.Number)
+	}
+}
+
+// TestImportSeqRollsBack: an error from the sequence or an invalid request
+// after the indexes were dropped leaves nothing behind: no rows, every
+// index back.
+func TestImportSeqRollsBack(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	before := indexDefs(t, db)
+	rs := synthRequests(600, 0)
+	bad := clone(rs[0])
+	bad.Number, bad.State = "SR25-09999999", "bogus"
+	cfg := importConfig{chunk: 100, bulkMin: 200, ratio: 0.5}
+	for _, tc := range []struct {
+		name string
+		seq  iter.Seq2[*data.Request, error]
+		kind error
+	}{
+		{"sequence error", seqOf(rs, errors.New("disk on fire")), nil},
+		{"invalid request", seqOf(append(slices.Clone(rs), bad), nil), data.ErrInvalid},
+	} {
+		_, _, err := db.importSeq(ctx, tc.seq, cfg)
+		if err == nil || (tc.kind != nil && !errors.Is(err, tc.kind)) {
+			t.Errorf("%s: %v, want an error (%v)", tc.name, err, tc.kind)
+		}
+		if tc.kind != nil && !strings.Contains(err.Error(), "request 600") {
+			t.Errorf("%s: %v does not name the request's position", tc.name, err)
+		}
+		if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 0 {
+			t.Errorf("%s: %d requests stored, %v", tc.name, n, err)
+		}
+		if got := indexDefs(t, db); !slices.Equal(got, before) {
+			t.Errorf("%s: indexes after the failed import:\n%s", tc.name, strings.Join(got, "\n"))
+		}
+	}
+}
+
+// TestImportConcurrentNumbers: an import COPYing numbers that another
+// import stored after the first looked them up (it waits on the unique
+// index, then fails) falls back to the upsert for its chunk: both succeed,
+// each number is stored once, with the later import's values.
+func TestImportConcurrentNumbers(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	first := synthRequests(50, 0)
+	second := make([]*data.Request, len(first))
+	for i, r := range first {
+		second[i] = clone(r)
+		second[i].Description = "second"
+	}
+	cfg := importConfig{chunk: 50, bulkMin: 1 << 30, ratio: 1}
+	release := make(chan struct{})
+	firstDone := make(chan error, 1)
+	go func() {
+		// The first chunk is copied, then the sequence blocks: its rows
+		// are written but not committed.
+		_, _, err := db.importSeq(ctx, func(yield func(*data.Request, error) bool) {
+			for _, r := range first {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			<-release
+		}, cfg)
+		firstDone <- err
+	}()
+	// Wait until the first import's rows are in (uncommitted).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'transactionid' AND a.state = 'idle in transaction' AND a.datname = current_database()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first import never wrote")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	secondDone := make(chan [3]any, 1)
+	go func() {
+		ins, upd, err := db.importSeq(ctx, seqOf(second, nil), cfg)
+		secondDone <- [3]any{ins, upd, err}
+	}()
+	// The second import looked its numbers up (none committed) and waits
+	// in COPY on the first's uncommitted index entries.
+	for {
+		var n int
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY "requests"%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second import never waited in COPY")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatalf("first import: %v", err)
+	}
+	res := <-secondDone
+	if res[2] != nil || res[0].(int) != 0 || res[1].(int) != 50 {
+		t.Fatalf("second import: %v inserted, %v updated, %v; want 0, 50, nil", res[0], res[1], res[2])
+	}
+	rs, err := db.Requests(ctx, data.RequestFilter{})
+	if err != nil || len(rs) != 50 {
+		t.Fatalf("%d requests, %v; want 50", len(rs), err)
+	}
+	for _, r := range rs {
+		if r.Description != "second" {
+			t.Fatalf("%s: %q, want the second import's", r.Number, r.Description)
+		}
+	}
+}
+
+// TestCopyEncoding: the COPY encoder of imports stores the same values as
+// encodeRequest through pgx (the statements of intakes and updates), for
+// requests with every field set, unset, and awkward.
+func TestCopyEncoding(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	base := synthRequests(3, 0)
+	full := clone(base[0])
+	full.Kind, full.State = data.KindCommunityConcern, data.StateClosed
+	full.AcceptedAt = full.RequestedAt.Add(time.Minute)
+	full.AssignedAt = full.RequestedAt.Add(2 * time.Minute)
+	full.CompletedAt = full.RequestedAt.Add(3*time.Minute + 123456789)
+	full.ClosedAt = full.RequestedAt.Add(4 * time.Minute)
+	full.Attributes = map[string][]string{"WHERE": {"curb \"quoted\" <tag> & ünïcode"}, "N": {"1", "2"}}
+	full.Contact = data.Contact{FirstName: "Zoë", Email: "z@example.org"}
+	full.PINHash = []byte{0, 1, 2, 255}
+	full.RecordedAreas = []data.AreaRef{{Layer: data.LayerWard, ID: "4", Name: "Ward \"4\"", Generation: "city"}}
+	full.Areas = append(full.Areas, data.AreaRef{Layer: "zone\\x", ID: "Z<1>", Generation: "g\n1"})
+	full.SLADays, full.ExtensionDays, full.Extensions, full.Reassignments = 7, 15, 1, 4
+	full.DuplicateCount, full.MeToo, full.Duplicate, full.ParentNumber = 3, 2, true, "SR25-00000001"
+	full.PoliceRelated, full.Legacy, full.Disposition, full.MediaURL = true, false, "done", "https://example.org/x.jpg"
+	full.H3 = 0 // no parents
+	empty := clone(base[1])
+	empty.Areas, empty.UpdatedAt, empty.Description, empty.Attributes = nil, time.Time{}, "", nil
+	odd := clone(base[2])
+	odd.Lon, odd.Lat = -0.0, 1e-300
+	odd.RequestedAt = time.Date(1, 1, 1, 0, 0, 0, 999, time.UTC).AddDate(2019, 0, 0)
+	rs := []*data.Request{full, empty, odd}
+
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	cols := strings.Join(writeColumns, ", ")
+	for _, tbl := range []string{"via_pgx", "via_copy"} {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+tbl+` AS SELECT `+cols+` FROM requests WITH NO DATA`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range rs {
+		vals, err := encodeRequest(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO via_pgx (`+cols+`) VALUES (`+placeholders(1, len(writeColumns))+`)`, vals...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := copyRequests(ctx, tx, "via_copy", slices.Clone(rs)); err != nil || n != 3 {
+		t.Fatalf("copy: %d, %v", n, err)
+	}
+	var diff int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ((TABLE via_pgx EXCEPT ALL TABLE via_copy) UNION ALL (TABLE via_copy EXCEPT ALL TABLE via_pgx)) d`).Scan(&diff); err != nil {
+		t.Fatal(err)
+	}
+	if diff != 0 {
+		t.Errorf("%d rows differ between COPY and pgx", diff)
+	}
+	var a, b string
+	if err := tx.QueryRow(ctx, `SELECT (SELECT string_agg(x::text, '|' ORDER BY number) FROM via_pgx x), (SELECT string_agg(x::text, '|' ORDER BY number) FROM via_copy x)`).Scan(&a, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a != b || !strings.Contains(b, "Zoë") {
+		t.Errorf("rows differ:\npgx  %s\ncopy %s", a, b)
+	}
+}
