@@ -21,14 +21,15 @@ import (
 //   - The requests are read from the caller's sequence in chunks of
 //     importChunk, all written in one transaction: a file of millions of
 //     rows needs the memory of one chunk.
-//   - Per chunk, the numbers already stored are looked up (one probe of the
-//     unique index each). The others are COPYed (binary) straight into
-//     requests, where COPY batches heap inserts and their WAL (about half
-//     the server time of INSERT ... SELECT from a staging table); the
-//     stored ones go through a temporary table and one INSERT ... ON
-//     CONFLICT (number) DO UPDATE. A number another transaction inserts
-//     meanwhile makes the COPY fail with a unique violation: the chunk is
-//     rolled back to its savepoint and upserted as a whole.
+//   - Per chunk, the numbers already stored are looked up (one probe of
+//     the unique index each; skipped when the table was empty). The others
+//     are COPYed (binary, copyenc.go) straight into requests, where COPY
+//     batches heap inserts and their WAL (about half the server time of
+//     INSERT ... SELECT from a staging table); the stored ones go through
+//     a temporary table and one INSERT ... ON CONFLICT (number) DO UPDATE.
+//     A number stored meanwhile by another transaction, or not looked up,
+//     makes the COPY fail with a unique violation: the chunk is rolled back
+//     to its savepoint and upserted as a whole.
 //   - Once the rows of the call reach bulkIndexMin and bulkIndexRatio times
 //     the rows stored before it, the secondary indexes of requests are
 //     dropped inside the transaction and built again before commit:
@@ -112,20 +113,22 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 		return 0, 0, wrap(ctx, op, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
+	stored, err := storedRows(ctx, tx)
+	if err != nil {
+		return 0, 0, wrap(ctx, op+": count stored", err)
+	}
+	// Into an empty table, the numbers are not looked up: a number stored
+	// meanwhile, or listed again in a later chunk, fails that chunk's COPY
+	// and sends it through the upsert.
+	im.lookup = stored > 0
 	var (
 		written  int
-		stored   int64 = -1 // rows before the call, counted when needed
 		rebuild  []string
 		bulk     bool
 		ins, upd int64
 	)
 	for len(chunk) > 0 {
 		if !bulk && written+len(chunk) >= cfg.bulkMin {
-			if stored < 0 {
-				if stored, err = storedRows(ctx, tx); err != nil {
-					return 0, 0, wrap(ctx, op+": count stored", err)
-				}
-			}
 			if float64(written+len(chunk)) >= cfg.ratio*float64(stored) {
 				if rebuild, err = dropSecondaryIndexes(ctx, tx); err != nil {
 					return 0, 0, wrap(ctx, op+": drop indexes", err)
@@ -181,6 +184,7 @@ type importer struct {
 	buf     []*data.Request
 	highest map[string]int64 // highest sequence number per geo311 prefix
 	staged  bool             // import_requests exists in this transaction
+	lookup  bool             // look the numbers of a chunk up before COPY
 }
 
 // pull reads the next chunk of up to im.chunk checked requests (empty at
@@ -218,25 +222,27 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, chunk []*data.Request)
 		last[r.Number] = i
 	}
 	repeats := int64(len(chunk) - len(last))
-	numbers := make([]string, 0, len(last))
-	for n := range last {
-		numbers = append(numbers, n)
-	}
 	exists := make(map[string]bool)
-	rows, err := tx.Query(ctx, `SELECT number FROM requests WHERE number = ANY($1::text[])`, numbers)
-	if err != nil {
-		return 0, 0, fmt.Errorf("find stored numbers: %w", err)
-	}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
+	if im.lookup {
+		numbers := make([]string, 0, len(last))
+		for n := range last {
+			numbers = append(numbers, n)
+		}
+		rows, err := tx.Query(ctx, `SELECT number FROM requests WHERE number = ANY($1::text[])`, numbers)
+		if err != nil {
 			return 0, 0, fmt.Errorf("find stored numbers: %w", err)
 		}
-		exists[n] = true
-	}
-	if err := rows.Err(); err != nil {
-		return 0, 0, fmt.Errorf("find stored numbers: %w", err)
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return 0, 0, fmt.Errorf("find stored numbers: %w", err)
+			}
+			exists[n] = true
+		}
+		if err := rows.Err(); err != nil {
+			return 0, 0, fmt.Errorf("find stored numbers: %w", err)
+		}
 	}
 	var fresh, old []*data.Request
 	for i, r := range chunk {
@@ -261,7 +267,8 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, chunk []*data.Request)
 				return 0, 0, err
 			}
 		case errors.As(err, &pgErr) && pgErr.Code == "23505":
-			// Another transaction stored one of the numbers meanwhile.
+			// A number is stored already: by another transaction since
+			// the lookup, or (without one) earlier.
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_copy"); err != nil {
 				return 0, 0, err
 			}

@@ -157,9 +157,9 @@ func TestImportSeqRollsBack(t *testing.T) {
 }
 
 // TestImportConcurrentNumbers: an import COPYing numbers that another
-// import stored after the first looked them up (it waits on the unique
-// index, then fails) falls back to the upsert for its chunk: both succeed,
-// each number is stored once, with the later import's values.
+// import has written but not committed (it waits on the unique index, then
+// fails) falls back to the upsert for its chunk: both succeed, each number
+// is stored once, with the later import's values.
 func TestImportConcurrentNumbers(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
@@ -306,5 +306,27 @@ func TestCopyEncoding(t *testing.T) {
 	}
 	if a != b || !strings.Contains(b, "Zoë") {
 		t.Errorf("rows differ:\npgx  %s\ncopy %s", a, b)
+	}
+}
+
+// TestImportSeqRepeatIntoEmpty: into an empty table the numbers are not
+// looked up; a number listed again in a later chunk fails that chunk's COPY,
+// which is then upserted: the counts and the last listing are right.
+func TestImportSeqRepeatIntoEmpty(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	rs := synthRequests(25, 0)
+	again := clone(rs[3])
+	again.Description = "listed again"
+	rs[20] = again
+	ins, upd, err := db.importSeq(ctx, seqOf(rs, nil), importConfig{chunk: 10, bulkMin: 1 << 30, ratio: 1})
+	if err != nil || ins != 24 || upd != 1 {
+		t.Fatalf("import: %d inserted, %d updated, %v; want 24, 1", ins, upd, err)
+	}
+	if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 24 {
+		t.Errorf("%d requests, %v; want 24", n, err)
+	}
+	if got, err := db.Request(ctx, again.Number); err != nil || got.Description != "listed again" {
+		t.Errorf("%s: %v, %v; want the last listing", again.Number, got, err)
 	}
 }
