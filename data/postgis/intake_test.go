@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,27 @@ func TestIntakeGroupRefusals(t *testing.T) {
 		if res[i] == nil || res[i].err != nil || !res[i].created || res[i].r.Number != want {
 			t.Errorf("next group, intake %d: %+v, want created %s", i, res[i], want)
 		}
+	}
+}
+
+// TestIntakeCandidatesPlanYoungTable: on a table that grew since its last
+// statistics (here: never analyzed), an intake's candidates (cells, since
+// the window's start, open) are read from requests_h3_requested alone, not
+// by ANDing a bitmap of every request of the window.
+func TestIntakeCandidatesPlanYoungTable(t *testing.T) {
+	db := openDB(t)
+	seedRequests(t, db, 3_000, 0)
+	var cells []uint64
+	if err := db.pool.QueryRow(t.Context(), `SELECT array_agg(DISTINCT h3) FROM (SELECT h3 FROM requests LIMIT 7) s`).Scan(&cells); err != nil {
+		t.Fatal(err)
+	}
+	var oldest time.Time
+	if err := db.pool.QueryRow(t.Context(), `SELECT min(requested_at) FROM requests`).Scan(&oldest); err != nil {
+		t.Fatal(err)
+	}
+	f := data.RequestFilter{Cells: cells, From: oldest, Status: "open"} // every row is in the window
+	plan := explain(t, db, f, false)
+	if !strings.Contains(plan, `"requests_h3_requested"`) || strings.Contains(plan, `"requests_requested"`) {
+		t.Errorf("candidates plan:\n%s", plan)
 	}
 }

@@ -378,7 +378,9 @@ func TestQueryPlans(t *testing.T) {
 		{"near", data.RequestFilter{Near: near}, "requests_geom", true},
 		{"dedupe candidates", data.RequestFilter{ServiceCodes: []string{"PHF"}, Status: "open", Duplicates: data.DuplicatesExclude, Near: near, Ascending: true}, "requests_geom", true},
 		{"bbox", data.RequestFilter{BBox: bbox}, "requests_geom", true},
-		{"cells", data.RequestFilter{Cells: []uint64{0x892664c1a8fffff, 0x892664c1a93ffff}}, "requests_h3", true},
+		{"cells", data.RequestFilter{Cells: []uint64{0x892664c1a8fffff, 0x892664c1a93ffff}}, "requests_h3_requested", true},
+		{"intake candidates (cells, window, open)", data.RequestFilter{Cells: []uint64{0x892664c1a8fffff, 0x892664c1a93ffff},
+			From: day, Status: "open"}, "requests_h3_requested", true},
 		{"state and window", data.RequestFilter{States: []data.State{data.StateNew}, From: day, To: day.Add(7 * 24 * time.Hour)}, "requests_state", true},
 		{"status and window", data.RequestFilter{Status: "open", From: day, To: day.Add(7 * 24 * time.Hour)}, "requests_status", true},
 	} {
