@@ -115,10 +115,11 @@
 // COMMIT, so one transaction per intake serialises every intake of every
 // process behind one WAL flush each (about 1.5 ms on the reference disk:
 // at most ~650/s). A rolled-back intake returns its number (gap-free
-// numbers, as the contract asks), which a SEQUENCE could not. Two
-// committers run at once, so that one group's flush overlaps the next
-// group's locks and candidates; the counter rows are held from round trip
-// 2 to the COMMIT only.
+// numbers, as the contract asks), which a SEQUENCE could not. One
+// committer per process: a second one's group would wait for the counter
+// row (and often the neighbourhood's advisory locks) until the first
+// group's COMMIT anyway, and both groups would be smaller; the counter
+// rows are held from round trip 2 to the COMMIT only.
 //
 // # Import
 //
