@@ -116,4 +116,13 @@
 //   - RevokeKey sets RevokedAt; revoking a revoked key succeeds and keeps the
 //     first time; a zero time is ErrInvalid; an unknown ID is ErrNotFound.
 //   - Nil and empty Districts are the same; their order is kept.
+//
+// # Export scan (export.go, TestExportScanner)
+//
+// For every export filter (and public mode), a store's ScanExport
+// (data.ExportScanner) yields the same rows, in the same order, as the
+// export rows of its own ScanRequests: nulls vs empty strings, time zones,
+// custom layers, ties at one instant, paging, an early stop and a
+// cancelled context included. Community concerns are in their own file
+// (community.go, TestCommunityStore).
 package storetest
