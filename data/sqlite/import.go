@@ -115,11 +115,10 @@ type importRow struct {
 	lon, lat  float64
 }
 
-// importChunk is a run of encoded rows of the sequence.
+// encodedChunk is a run of encoded rows of the sequence.
 type encodedChunk struct {
 	rows    []importRow // in (requested_at, number) order, one per number
 	repeats int         // listings dropped for a later one in the chunk
-	end     int         // position in the sequence after the chunk
 	highest map[counterKey]int64
 	err     error // ends the import
 }
@@ -144,14 +143,12 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 			if !ok {
 				break
 			}
-			if err == nil {
-				err = checkImport(r)
-				if err != nil {
-					err = fmt.Errorf("request %d: %w", n, err)
-				}
-			}
 			if err != nil {
 				c.err = err
+				break
+			}
+			if err := checkImport(r); err != nil {
+				c.err = fmt.Errorf("request %d: %w", n, err)
 				break
 			}
 			row, err := encodeImportRow(r)
@@ -172,7 +169,6 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 			last[row.number] = len(c.rows)
 			c.rows = append(c.rows, row)
 		}
-		c.end = n
 		slices.SortFunc(c.rows, func(a, b importRow) int {
 			return cmp.Or(cmp.Compare(a.requested, b.requested), cmp.Compare(a.number, b.number))
 		})
@@ -253,7 +249,7 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 type importTx struct {
 	c   *sqlite3.SQLiteConn
 	cfg importConfig
-	// pragmas are set (to restore).
+	// pragmas: the import's pragmas are set, to be restored.
 	pragmas bool
 	maxID   int64 // highest id before the import: newer rows are its own
 	// the statements of the row loop
@@ -326,6 +322,20 @@ func (im *importTx) restorePragmas() error {
 	}
 	if err := im.exec(`PRAGMA foreign_keys = ON`); err != nil {
 		return err
+	}
+	// foreign_keys cannot change inside a transaction (a failed ROLLBACK
+	// would leave one open) and says nothing: read both back.
+	var fk, ic int64 = -1, -1
+	if err := im.query(`SELECT foreign_keys, ignore_check_constraints FROM pragma_foreign_keys, pragma_ignore_check_constraints`,
+		func(v []driver.Value) error {
+			fk, _ = v[0].(int64)
+			ic, _ = v[1].(int64)
+			return nil
+		}); err != nil {
+		return err
+	}
+	if fk != 1 || ic != 0 {
+		return fmt.Errorf("writer left with foreign_keys=%d ignore_check_constraints=%d", fk, ic)
 	}
 	im.pragmas = false
 	return nil
