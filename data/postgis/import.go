@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -19,8 +20,9 @@ import (
 // BenchmarkImportSeq (one streamed call of a million):
 //
 //   - The requests are read from the caller's sequence in chunks of
-//     importChunk, all written in one transaction: a file of millions of
-//     rows needs the memory of one chunk.
+//     importChunk, all written in one transaction; the next chunk is read
+//     (so the caller keeps producing) while the current one is written. A
+//     file of millions of rows needs the memory of a few chunks.
 //   - Per chunk, the numbers already stored are looked up (one probe of
 //     the unique index each; skipped when the table was empty). The others
 //     are COPYed (binary, copyenc.go) straight into requests, where COPY
@@ -41,7 +43,7 @@ import (
 //     commit, so this is for loads that are large against the table; a
 //     failure rolls the drop back with everything else.
 const (
-	importChunk    = 50_000
+	importChunk    = 20_000
 	bulkIndexMin   = 20_000
 	bulkIndexRatio = 0.2
 	// importMaintenanceMem is maintenance_work_mem for the index builds of
@@ -96,15 +98,22 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("postgis: import requests: %w", err)
 	}
-	next, stop := iter.Pull2(seq)
-	defer stop()
-	im := &importer{next: next, chunk: cfg.chunk, highest: map[string]int64{}}
-	chunk, err := im.pull()
-	if err != nil {
-		return 0, 0, fmt.Errorf("postgis: import requests: %w", err)
-	}
-	if len(chunk) == 0 {
+	// The next chunk is read (and the caller's sequence keeps producing)
+	// while the current one is written.
+	chunks := make(chan importChunkOf, 1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { readChunks(seq, cfg.chunk, chunks, done) })
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+	c, ok := <-chunks
+	if !ok || (len(c.rs) == 0 && c.err == nil) {
 		return 0, 0, nil // no transaction for nothing
+	}
+	if c.err != nil {
+		return 0, 0, fmt.Errorf("postgis: import requests: %w", c.err)
 	}
 
 	op := "import requests"
@@ -120,29 +129,31 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 	// Into an empty table, the numbers are not looked up: a number stored
 	// meanwhile, or listed again in a later chunk, fails that chunk's COPY
 	// and sends it through the upsert.
-	im.lookup = stored > 0
+	im := &importer{lookup: stored > 0}
 	var (
 		written  int
 		rebuild  []string
 		bulk     bool
 		ins, upd int64
+		highest  = map[string]int64{}
 	)
-	for len(chunk) > 0 {
-		if !bulk && written+len(chunk) >= cfg.bulkMin {
-			if float64(written+len(chunk)) >= cfg.ratio*float64(stored) {
-				if rebuild, err = dropSecondaryIndexes(ctx, tx); err != nil {
-					return 0, 0, wrap(ctx, op+": drop indexes", err)
-				}
-				bulk = true
+	for more := true; more; c, more = <-chunks {
+		if c.err != nil {
+			return 0, 0, fmt.Errorf("postgis: import requests: %w", c.err)
+		}
+		if !bulk && written+len(c.rs) >= cfg.bulkMin && float64(written+len(c.rs)) >= cfg.ratio*float64(stored) {
+			if rebuild, err = dropSecondaryIndexes(ctx, tx); err != nil {
+				return 0, 0, wrap(ctx, op+": drop indexes", err)
 			}
+			bulk = true
 		}
-		i, u, err := im.write(ctx, tx, chunk)
+		i, u, err := im.write(ctx, tx, c.rs)
 		if err != nil {
-			return 0, 0, wrapImport(ctx, fmt.Sprintf("import requests %d-%d", im.n-len(chunk), im.n-1), err)
+			return 0, 0, wrapImport(ctx, fmt.Sprintf("import requests %d-%d", c.first, c.first+len(c.rs)-1), err)
 		}
-		ins, upd, written = ins+i, upd+u, written+len(chunk)
-		if chunk, err = im.pull(); err != nil {
-			return 0, 0, fmt.Errorf("postgis: import requests: %w", err)
+		ins, upd, written = ins+i, upd+u, written+len(c.rs)
+		for p, n := range c.highest {
+			highest[p] = max(highest[p], n)
 		}
 	}
 	op = fmt.Sprintf("import %d requests", written)
@@ -156,13 +167,62 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 			}
 		}
 	}
-	if err := raiseCounters(ctx, tx, im.highest); err != nil {
+	if err := raiseCounters(ctx, tx, highest); err != nil {
 		return 0, 0, wrap(ctx, op+": counters", err)
 	}
 	if err := commit(ctx, tx); err != nil {
 		return 0, 0, wrap(ctx, op+": commit", err)
 	}
 	return int(ins), int(upd), nil
+}
+
+// importChunkOf is a run of checked requests of the sequence.
+type importChunkOf struct {
+	rs      []*data.Request
+	first   int              // position of rs[0] in the sequence
+	highest map[string]int64 // highest sequence number per geo311 prefix
+	err     error            // ends the import
+}
+
+// readChunks reads seq in chunks of size checked requests and sends them
+// until the sequence ends (then closes out) or done is closed.
+func readChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- importChunkOf, done <-chan struct{}) {
+	defer close(out)
+	next, stop := iter.Pull2(seq)
+	defer stop()
+	n := 0
+	for {
+		c := importChunkOf{rs: make([]*data.Request, 0, size), first: n, highest: map[string]int64{}}
+		for len(c.rs) < size {
+			r, err, ok := next()
+			if !ok {
+				break
+			}
+			if err != nil {
+				c.err = err
+				break
+			}
+			if err := checkImport(r); err != nil {
+				c.err = fmt.Errorf("request %d: %w", n, err)
+				break
+			}
+			n++
+			if kind, year, seq, err := data.ParseNumber(r.Number); err == nil {
+				p := data.NumberPrefix(kind, year)
+				c.highest[p] = max(c.highest[p], seq)
+			}
+			c.rs = append(c.rs, r)
+		}
+		full := len(c.rs) == size && c.err == nil
+		select {
+		case out <- c:
+		case <-done:
+			return
+		}
+		if !full {
+			return
+		}
+	}
 }
 
 // checkImport is what ImportRequests requires of each request.
@@ -176,41 +236,10 @@ func checkImport(r *data.Request) error {
 	return nil
 }
 
-// importer reads the caller's sequence in chunks and writes them.
+// importer writes the chunks of one import.
 type importer struct {
-	next    func() (*data.Request, error, bool)
-	chunk   int
-	n       int // requests read so far
-	buf     []*data.Request
-	highest map[string]int64 // highest sequence number per geo311 prefix
-	staged  bool             // import_requests exists in this transaction
-	lookup  bool             // look the numbers of a chunk up before COPY
-}
-
-// pull reads the next chunk of up to im.chunk checked requests (empty at
-// the end of the sequence).
-func (im *importer) pull() ([]*data.Request, error) {
-	clear(im.buf)
-	im.buf = im.buf[:0]
-	for len(im.buf) < im.chunk {
-		r, err, ok := im.next()
-		if !ok {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := checkImport(r); err != nil {
-			return nil, fmt.Errorf("request %d: %w", im.n, err)
-		}
-		im.n++
-		if kind, year, seq, err := data.ParseNumber(r.Number); err == nil {
-			p := data.NumberPrefix(kind, year)
-			im.highest[p] = max(im.highest[p], seq)
-		}
-		im.buf = append(im.buf, r)
-	}
-	return im.buf, nil
+	lookup bool // look the numbers of a chunk up before COPY
+	staged bool // import_requests exists in this transaction
 }
 
 // write stores one chunk: new numbers by COPY into requests, stored ones by
