@@ -123,6 +123,16 @@
 //
 // # Import
 //
+// ImportRequestSeq (and ImportRequests through it) streams 20,000-row
+// chunks in one transaction, reading the next chunk while the current one
+// is written: stored numbers are looked up (not in an empty table), new
+// rows binary-COPYed into requests (copyenc.go), stored ones upserted
+// through a temporary table; a unique violation rolls the chunk back to a
+// savepoint and upserts it. Once the call's rows reach 20,000 and a fifth
+// of the stored rows, the non-unique indexes are dropped and rebuilt
+// before COMMIT (ACCESS EXCLUSIVE on requests until then). The paragraph
+// below describes each chunk.
+//
 // ImportRequests looks up which of the batch's numbers are stored (one
 // probe of the unique index each), COPYs (binary) the new rows straight
 // into requests (heap multi-insert; no temporary table, no speculative

@@ -29,7 +29,13 @@
 // geo311_distance_m, registered on every connection (mean earth radius
 // 6,371,008.8 m). TestQueryPlans pins the indexes the main filters use.
 //
-// ImportRequests writes differently: it suspends the side-table triggers
+// ImportRequests and ImportRequestSeq import in one transaction on the
+// writer's connection through the driver: a goroutine checks and encodes
+// 10,000-row chunks while the writer inserts; CHECKs and foreign keys are
+// compiled out of the import's own statements (rows checked in Go; pragmas
+// restored and read back); once a call's rows reach 20,000 and half the
+// stored rows, requests' secondary indexes are dropped and rebuilt by
+// CREATE INDEX. As for the side tables, ImportRequests writes differently: it suspends the side-table triggers
 // for its transaction (DROP TRIGGER, re-created from their stored SQL
 // before COMMIT, so no other connection sees them missing and a rollback
 // restores them), writes the rows in requested_at order with prepared
