@@ -220,29 +220,7 @@ func encodeRequest(r *data.Request) ([]any, error) {
 	if len(r.PINHash) > 0 {
 		pin = r.PINHash
 	}
-	var cols [6]string // beat, sector, district, ward, community_area, precinct
-	for _, a := range r.Areas {
-		var i int
-		switch a.Layer {
-		case data.LayerBeat:
-			i = 0
-		case data.LayerSector:
-			i = 1
-		case data.LayerDistrict:
-			i = 2
-		case data.LayerWard:
-			i = 3
-		case data.LayerCommunityArea:
-			i = 4
-		case data.LayerPrecinct:
-			i = 5
-		default:
-			continue
-		}
-		if cols[i] == "" {
-			cols[i] = a.ID
-		}
-	}
+	cols := layerColumns(r)
 	updated := r.UpdatedAt
 	if updated.IsZero() {
 		updated = r.RequestedAt
@@ -333,4 +311,34 @@ func cloneRequest(r *data.Request) *data.Request {
 		}
 	}
 	return &c
+}
+
+// layerColumns are the ids of r's first area (in r.Areas order) of each
+// layer with a column: beat, sector, district, ward, community_area,
+// precinct ("" where none). encodeRequest and the COPY encoder share it.
+func layerColumns(r *data.Request) [6]string {
+	var cols [6]string
+	for _, a := range r.Areas {
+		var i int
+		switch a.Layer {
+		case data.LayerBeat:
+			i = 0
+		case data.LayerSector:
+			i = 1
+		case data.LayerDistrict:
+			i = 2
+		case data.LayerWard:
+			i = 3
+		case data.LayerCommunityArea:
+			i = 4
+		case data.LayerPrecinct:
+			i = 5
+		default:
+			continue
+		}
+		if cols[i] == "" {
+			cols[i] = a.ID
+		}
+	}
+	return cols
 }

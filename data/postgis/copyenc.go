@@ -71,27 +71,7 @@ func (c *copyReader) Read(p []byte) (int, error) {
 // writeColumns order, in PostgreSQL's binary formats.
 func appendCopyRow(b []byte, r *data.Request) ([]byte, error) {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(writeColumns)))
-	var cols [6]string // beat, sector, district, ward, community_area, precinct
-	for _, a := range r.Areas {
-		i := -1
-		switch a.Layer {
-		case data.LayerBeat:
-			i = 0
-		case data.LayerSector:
-			i = 1
-		case data.LayerDistrict:
-			i = 2
-		case data.LayerWard:
-			i = 3
-		case data.LayerCommunityArea:
-			i = 4
-		case data.LayerPrecinct:
-			i = 5
-		}
-		if i >= 0 && cols[i] == "" {
-			cols[i] = a.ID
-		}
-	}
+	cols := layerColumns(r)
 	updated := r.UpdatedAt
 	if updated.IsZero() {
 		updated = r.RequestedAt
