@@ -56,6 +56,7 @@ type routeAnswer struct {
 	Areas      []data.AreaRef `json:"areas"`
 	Department string         `json:"department"`
 	Unit       string         `json:"unit"`
+	Time       string         `json:"time"`
 }
 
 func (a routeAnswer) area(l data.Layer) string {
@@ -141,6 +142,13 @@ func TestSyntheticBoundariesThroughCLIAndHTTP(t *testing.T) {
 	}
 	if !strings.Contains(a.Unit, "01") || a.Department == "" {
 		t.Errorf("community concern routed to %q / %q", a.Department, a.Unit)
+	}
+	// The answer's time is in the city's zone, given or not.
+	if a.Time != "2016-01-01T00:00:00-06:00" {
+		t.Errorf("time given as 2016-01-01 echoed as %q", a.Time)
+	}
+	if a, resp := route(t, base, y0+0.5*sz, x0+0.5*sz, ""); !strings.HasSuffix(a.Time, "-06:00") && !strings.HasSuffix(a.Time, "-05:00") {
+		t.Errorf("time of a route without one is %q, not Chicago time: %s", a.Time, resp.Body)
 	}
 	// CPD G01-04: on a shared edge the point is extended south and east.
 	if a, resp := route(t, base, y0+0.5*sz, x0+sz, ""); a.area(data.LayerBeat) != "0112" {

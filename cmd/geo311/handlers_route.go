@@ -50,7 +50,9 @@ func parseRouteRequest(body io.Reader, loc *time.Location, now time.Time) (route
 	if req.Lon == nil {
 		return routeQuery{}, data.Invalid("lon", "required")
 	}
-	q := routeQuery{Lat: *req.Lat, Lon: *req.Lon, At: now}
+	// Answers carry the time in the jurisdiction's zone, as every other
+	// time geo311 shows a city's users.
+	q := routeQuery{Lat: *req.Lat, Lon: *req.Lon, At: now.In(loc)}
 	if err := batch.CheckPoint(q.Lat, q.Lon); err != nil {
 		return routeQuery{}, err
 	}
@@ -59,7 +61,7 @@ func parseRouteRequest(body io.Reader, loc *time.Location, now time.Time) (route
 		if err != nil {
 			return routeQuery{}, err
 		}
-		q.At = t
+		q.At = t.In(loc)
 	}
 	if req.ServiceCode != nil {
 		q.ServiceCode = strings.TrimSpace(*req.ServiceCode)
