@@ -61,12 +61,14 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 		if len(f.Cells) > 0 {
 			// With cells, requests_h3_requested is the narrow index (a few
 			// cells around a point). On a table whose statistics lag its
-			// growth the planner would rather walk requests_status over every
+			// growth the planner would rather walk requests_state over every
 			// open request of the window: as an expression the status is
 			// only a filter (SQLite's filter does the same with +r.closed).
 			add("(r.status || '') = " + q.arg(f.Status))
 		} else {
-			add("r.status = " + q.arg(f.Status))
+			// status is generated from state: (state, requested_at)
+			// answers it (migration 0006 dropped the status index).
+			add("r.state = ANY(" + q.arg(statesOf(f.Status)) + "::text[])")
 		}
 	}
 	if !f.From.IsZero() {
@@ -86,9 +88,11 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 			add("r." + col + " = " + q.arg(a.ID))
 			continue
 		}
-		// Custom layers: containment on the GIN-indexed areas array.
+		// Custom layers: containment on the custom areas, whose partial
+		// GIN index (requests_custom_areas) holds only the rows that
+		// have some; the first condition is its predicate.
 		b, _ := json.Marshal([]map[string]string{{"layer": string(a.Layer), "id": a.ID}})
-		add("r.areas @> " + q.arg(string(b)) + "::jsonb")
+		add("geo311_custom_areas(r.areas) <> '[]'::jsonb AND geo311_custom_areas(r.areas) @> " + q.arg(string(b)) + "::jsonb")
 	}
 	if b := f.BBox; b != nil {
 		// && on the GiST index compares float4 boxes rounded outwards: a
@@ -128,6 +132,21 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 		add("NOT r.police_related AND r.kind <> 'community_concern'")
 	}
 	return q
+}
+
+// allStates lists every state, for statesOf.
+var allStates = []data.State{data.StateNew, data.StateAccepted, data.StateNotAccepted, data.StateAssigned, data.StateCompleted, data.StateClosed}
+
+// statesOf returns the states whose Open311 status is status ("open" or
+// "closed"), the states of the generated column status.
+func statesOf(status string) []string {
+	var out []string
+	for _, s := range allStates {
+		if s.Closed() == (status == "closed") {
+			out = append(out, string(s))
+		}
+	}
+	return out
 }
 
 // orderLimit is the ORDER BY and paging of f, appended to q's arguments.

@@ -374,7 +374,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ward", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "42"}}}, "requests_ward", true},
 		{"community area", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerCommunityArea, ID: "32"}}}, "requests_community_area", true},
 		{"sector", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerSector, ID: "012"}}}, "requests_sector", true},
-		{"custom layer", data.RequestFilter{Areas: []data.AreaRef{{Layer: "zone", ID: "Z1"}}}, "requests_areas", true},
+		{"custom layer", data.RequestFilter{Areas: []data.AreaRef{{Layer: "zone", ID: "Z1"}}}, "requests_custom_areas", true},
 		{"near", data.RequestFilter{Near: near}, "requests_geom", true},
 		{"dedupe candidates", data.RequestFilter{ServiceCodes: []string{"PHF"}, Status: "open", Duplicates: data.DuplicatesExclude, Near: near, Ascending: true}, "requests_geom", true},
 		{"bbox", data.RequestFilter{BBox: bbox}, "requests_geom", true},
@@ -382,7 +382,8 @@ func TestQueryPlans(t *testing.T) {
 		{"intake candidates (cells, window, open)", data.RequestFilter{Cells: []uint64{0x892664c1a8fffff, 0x892664c1a93ffff},
 			From: day, Status: "open"}, "requests_h3_requested", true},
 		{"state and window", data.RequestFilter{States: []data.State{data.StateNew}, From: day, To: day.Add(7 * 24 * time.Hour)}, "requests_state", true},
-		{"status and window", data.RequestFilter{Status: "open", From: day, To: day.Add(7 * 24 * time.Hour)}, "requests_status", true},
+		{"status and window", data.RequestFilter{Status: "open", From: day, To: day.Add(7 * 24 * time.Hour)}, "requests_state", true},
+		{"closed and window", data.RequestFilter{Status: "closed", From: day, To: day.Add(7 * 24 * time.Hour)}, "requests_state", true},
 	} {
 		for _, noSeq := range []bool{false, true} {
 			if !noSeq && !tc.selective {

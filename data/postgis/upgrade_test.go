@@ -46,6 +46,7 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 	}
 	const lon, lat = -87.695, 41.855
 	cell := h3.LatLngToCell(lat, lon, data.H3Resolution)
+	cell5 := h3.LatLngToCell(lat, lon-0.02, data.H3Resolution) // apart from the v3 rows' cell
 	areas := `[{"layer":"beat","id":"0111","generation":"beat@2012-12-19"},{"layer":"district","id":"011","generation":"district@2012-12-19"},{"layer":"ward","id":"7","generation":"ward@2015-05-18"}]`
 	requested := time.Date(2026, 2, 3, 15, 4, 5, 123456000, time.UTC) // timestamptz keeps microseconds
 	square := orb.MultiPolygon{{{{-87.70, 41.85}, {-87.69, 41.85}, {-87.69, 41.86}, {-87.70, 41.86}, {-87.70, 41.85}}}}
@@ -185,6 +186,33 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 			want := []community.Contact{{Layer: data.LayerDistrict, AreaID: "011", Kind: "caps", Name: "CAPS office", Phone: "312-555-0111", Email: "caps011@example.org"}}
 			if err != nil || !reflect.DeepEqual(cs, want) {
 				t.Errorf("contacts written at v4: %+v %v", cs, err)
+			}
+		}},
+		{version: 5, name: "a request with a custom layer", write: func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO requests (number, jurisdiction, kind, service_code, state, lon, lat, geom, h3, areas, beat,
+					requested_at, updated_at, closed_at)
+				VALUES ('SR26-00000050', 'chicago', 'service_request', 'SGA', 'closed', $1, $2, ST_SetSRID(ST_MakePoint($1, $2), 4326), $3,
+					'[{"layer":"beat","id":"0111","generation":"beat@2012-12-19"},{"layer":"zone","id":"Z9","generation":"zone@2020-01-01"}]',
+					'0111', '2026-03-01T10:00:00Z', '2026-03-02T10:00:00Z', '2026-03-02T10:00:00Z')`,
+				lon-0.02, lat, int64(cell5))
+			return err
+		}, check: func(t *testing.T, db *DB) {
+			// Migration 0006 moved the custom layers to requests_custom_areas
+			// and status filters to state: rows written before still match.
+			ctx := t.Context()
+			for name, f := range map[string]data.RequestFilter{
+				"custom layer":        {Areas: []data.AreaRef{{Layer: "zone", ID: "Z9"}}},
+				"custom layer, beat":  {Areas: []data.AreaRef{{Layer: "zone", ID: "Z9"}, {Layer: data.LayerBeat, ID: "0111"}}},
+				"closed, window":      {Status: "closed", From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)},
+				"closed, cells, zone": {Status: "closed", Cells: []uint64{uint64(cell5)}, Areas: []data.AreaRef{{Layer: "zone", ID: "Z9"}}},
+			} {
+				rs, err := db.Requests(ctx, f)
+				if err != nil || len(rs) != 1 || rs[0].Number != "SR26-00000050" {
+					t.Errorf("%s filter after upgrade: %v %v", name, rs, err)
+				}
+			}
+			if rs, err := db.Requests(ctx, data.RequestFilter{Areas: []data.AreaRef{{Layer: "zone", ID: "Z8"}}}); err != nil || len(rs) != 0 {
+				t.Errorf("another zone after upgrade: %v %v", rs, err)
 			}
 		}},
 	}

@@ -1,0 +1,30 @@
+-- geo311 PostGIS schema version 6: two indexes fewer, every filter still
+-- indexed (TestQueryPlans). Both cost every write (an intake inserts into
+-- each index; a duplicate's primary is updated non-HOT, so again) and the
+-- bulk import's rebuild (26 s of index builds per million rows, of which
+-- requests_areas took 5.3 s and requests_status 1.7 s).
+--
+-- requests_status duplicated requests_state: status is generated from
+-- state, so a status filter is answered as state = ANY (the states of that
+-- status) on (state, requested_at). The status column stays (SQL users and
+-- the vector tiles read it).
+DROP INDEX requests_status;
+
+-- requests_areas indexed every routed area, although the well-known layers
+-- (beat, sector, district, ward, community_area, precinct) are filtered on
+-- their own indexed columns: only custom layers were ever looked up in it.
+-- geo311_custom_areas(areas) is the array without the well-known layers
+-- (the keys of areaColumns in codec.go; TestCustomAreasFunction checks
+-- both agree), and the GIN index holds only the rows that have one. A
+-- custom-layer filter is
+--   geo311_custom_areas(r.areas) <> '[]' AND geo311_custom_areas(r.areas) @> '[{"layer": "x", "id": "y"}]'
+-- The function is a single inlinable SQL expression, so the planner
+-- matches the query's expression and the index's after inlining both.
+CREATE FUNCTION geo311_custom_areas(areas jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_path_query_array(areas,
+        '$[*] ? (!(@.layer == "beat" || @.layer == "sector" || @.layer == "district" || @.layer == "ward" || @.layer == "community_area" || @.layer == "precinct"))')
+$$;
+CREATE INDEX requests_custom_areas ON requests USING gin (geo311_custom_areas(areas) jsonb_path_ops)
+    WHERE geo311_custom_areas(areas) <> '[]'::jsonb;
+DROP INDEX requests_areas;
