@@ -57,9 +57,10 @@ func where(f *data.RequestFilter) (string, []any) {
 	// With cells, requests_h3_requested is the narrow index (a few cells
 	// around a point): without statistics SQLite would rather walk
 	// requests_status over every open request of the time window, so the
-	// unary + keeps that index out of the choice.
+	// unary + keeps that index out of the choice. So with areas: a beat,
+	// even a district, is narrower than "open".
 	closed := "r.closed"
-	if len(f.Cells) > 0 {
+	if len(f.Cells) > 0 || len(f.Areas) > 0 {
 		closed = "+r.closed"
 	}
 	switch f.Status {
@@ -81,6 +82,13 @@ func where(f *data.RequestFilter) (string, []any) {
 		conds, args = append(conds, "r.updated_at < ?"), append(args, formatTime(clampTime(f.UpdatedBefore)))
 	}
 	for _, a := range f.Areas {
+		// A well-known layer is a column with a partial index (0005);
+		// "<> ''" repeats the index's WHERE so SQLite may use it.
+		if col, ok := areaColumn[a.Layer]; ok {
+			conds = append(conds, "r."+col+" = ? AND r."+col+" <> ''")
+			args = append(args, a.ID)
+			continue
+		}
 		conds = append(conds, "r.id IN (SELECT request_id FROM request_areas WHERE layer = ? AND area_id = ?)")
 		args = append(args, string(a.Layer), a.ID)
 	}

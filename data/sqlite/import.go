@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/mattn/go-sqlite3"
@@ -113,6 +114,7 @@ type importRow struct {
 	requested string         // sort key: stored requested_at
 	vals      []driver.Value // encodeRequest's columns, as driver values
 	lon, lat  float64
+	custom    bool // has an area of a layer without a column: rows of request_areas
 }
 
 // encodedChunk is a run of encoded rows of the sequence.
@@ -197,7 +199,8 @@ func encodeImportRow(r *data.Request) (importRow, error) {
 		}
 		dv[i] = v
 	}
-	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, lon: r.Lon, lat: r.Lat}, nil
+	_, custom := layerColumns(r)
+	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, lon: r.Lon, lat: r.Lat, custom: custom}, nil
 }
 
 // importSeq runs an import of seq on the writer's connection.
@@ -252,6 +255,7 @@ type importTx struct {
 	// pragmas: the import's pragmas are set, to be restored.
 	pragmas bool
 	maxID   int64 // highest id before the import: newer rows are its own
+	custom  bool  // a new row has areas of a custom layer
 	// the statements of the row loop
 	insert, update, rtreeUpdate, areasDelete, areasInsert driver.Stmt
 	args                                                  []driver.NamedValue
@@ -405,6 +409,7 @@ func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan e
 			}
 			if ins {
 				inserted++
+				im.custom = im.custom || row.custom
 			} else {
 				updated++
 			}
@@ -425,9 +430,12 @@ func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan e
     SELECT id, lon, lon, lat, lat FROM requests WHERE id > ? ORDER BY id`, im.maxID); err != nil {
 		return 0, 0, wrap(ctx, op+": point index", err)
 	}
-	if err := im.exec(`INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
-    SELECT j.value ->> 'layer', j.value ->> 'id', r.id FROM requests r, json_each(r.areas) j WHERE r.id > ?`, im.maxID); err != nil {
-		return 0, 0, wrap(ctx, op+": areas", err)
+	if im.custom {
+		if err := im.exec(`INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
+    SELECT j.value ->> 'layer', j.value ->> 'id', r.id FROM requests r, json_each(r.areas) j
+    WHERE r.id > ? AND `+customLayer("j.value"), im.maxID); err != nil {
+			return 0, 0, wrap(ctx, op+": areas", err)
+		}
 	}
 	for k, n := range highest {
 		if err := im.exec(`INSERT INTO request_counters (kind, year, n) VALUES (?, ?, ?)
@@ -502,7 +510,7 @@ func (im *importTx) prepare() error {
 		{&im.rtreeUpdate, `UPDATE requests_rtree SET min_lon = ?2, max_lon = ?2, min_lat = ?3, max_lat = ?3 WHERE id = ?1`},
 		{&im.areasDelete, `DELETE FROM request_areas WHERE request_id = ?`},
 		{&im.areasInsert, `INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
-    SELECT value ->> 'layer', value ->> 'id', r.id FROM requests r, json_each(r.areas) WHERE r.id = ?`},
+    SELECT value ->> 'layer', value ->> 'id', r.id FROM requests r, json_each(r.areas) WHERE r.id = ? AND ` + customLayer("value")},
 	} {
 		s, err := im.c.Prepare(p.sql)
 		if err != nil {
@@ -570,10 +578,28 @@ func (im *importTx) write(row importRow) (inserted bool, err error) {
 	if err := im.stmtExec(im.areasDelete, id); err != nil {
 		return false, fmt.Errorf("areas: %w", err)
 	}
+	if !row.custom {
+		return false, nil
+	}
 	if err := im.stmtExec(im.areasInsert, id); err != nil {
 		return false, fmt.Errorf("areas: %w", err)
 	}
 	return false, nil
+}
+
+// customLayer is the condition on a json_each value (an area) of the
+// triggers of 0005: its layer has no column of requests.
+func customLayer(value string) string {
+	var b strings.Builder
+	b.WriteString(value + " ->> 'layer' NOT IN (")
+	for i, l := range areaLayers {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + string(l) + "'")
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 func (im *importTx) stmtExec(s driver.Stmt, args ...any) error {

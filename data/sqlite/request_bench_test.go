@@ -215,7 +215,16 @@ func TestQueryPlans(t *testing.T) {
 		{"updated after", data.RequestFilter{UpdatedAfter: start.Add(300 * 24 * time.Hour)}, "requests_updated"},
 		{"service code", data.RequestFilter{ServiceCodes: []string{"PHF"}, From: start, To: start.Add(24 * time.Hour)}, "requests_code"},
 		{"number", data.RequestFilter{Numbers: []string{"SR25-00000001"}}, "sqlite_autoindex_requests_1"},
-		{"area", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerBeat, ID: "0101"}}}, "request_areas"},
+		// Well-known layers: their column's partial index, in time order
+		// (only ties of requested_at are sorted by number).
+		{"area", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerBeat, ID: "0101"}}, Limit: 100}, "SEARCH r USING INDEX requests_beat (beat=?)"},
+		{"area and window", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "7"}}, From: start, To: start.Add(24 * time.Hour)},
+			"SEARCH r USING INDEX requests_ward (ward=? AND requested_at>? AND requested_at<?)"},
+		{"area district", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerDistrict, ID: "01"}}}, "requests_district"},
+		{"area sector", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerSector, ID: "011"}}}, "requests_sector"},
+		{"area community area", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerCommunityArea, ID: "32"}}}, "requests_community_area"},
+		{"area precinct", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerPrecinct, ID: "3"}}}, "requests_precinct"},
+		{"area custom layer", data.RequestFilter{Areas: []data.AreaRef{{Layer: "ssa", ID: "23"}}}, "request_areas"},
 		{"bbox", data.RequestFilter{BBox: bboxOf(-87.65, 41.87, -87.64, 41.88)}, "SCAN t VIRTUAL TABLE INDEX 2:"},
 		{"near", data.RequestFilter{Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 250}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
 		{"cells", data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20}}, "requests_h3"},

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,40 @@ var requestColumns = []string{
 	"sla_days", "extension_days", "extensions", "reassignments",
 	"duplicate", "parent_number", "duplicate_count", "me_too",
 	"media_url", "attributes", "contact", "pin_hash", "police", "legacy", "recorded_areas", "disposition",
+	// migration 0005: the first area of each well-known layer
+	"beat", "sector", "district", "ward", "community_area", "precinct",
+}
+
+// areaLayers are the well-known layers with a column of requests (0005), in
+// requestColumns order; areaColumn maps a layer to its column. Areas of
+// other layers are kept in request_areas.
+var (
+	areaLayers = [...]data.Layer{data.LayerBeat, data.LayerSector, data.LayerDistrict,
+		data.LayerWard, data.LayerCommunityArea, data.LayerPrecinct}
+	areaColumn = func() map[data.Layer]string {
+		m := make(map[data.Layer]string, len(areaLayers))
+		for _, l := range areaLayers {
+			m[l] = string(l)
+		}
+		return m
+	}()
+)
+
+// layerColumns are the ids of r's first area (in r.Areas order) of each
+// layer of areaLayers, "" where r has none; custom reports whether r has
+// an area of another layer (a row of request_areas).
+func layerColumns(r *data.Request) (cols [len(areaLayers)]string, custom bool) {
+	for _, a := range r.Areas {
+		i := slices.Index(areaLayers[:], a.Layer)
+		if i < 0 {
+			custom = true
+			continue
+		}
+		if cols[i] == "" {
+			cols[i] = a.ID
+		}
+	}
+	return cols, custom
 }
 
 var (
@@ -111,6 +146,7 @@ func encodeRequest(r *data.Request) ([]any, error) {
 	if updated.IsZero() {
 		updated = r.RequestedAt
 	}
+	cols, _ := layerColumns(r)
 	return []any{
 		r.Number, r.Jurisdiction, string(r.Kind), r.ServiceCode, r.ServiceName, string(r.State), boolInt(r.State.Closed()),
 		r.Description, r.Lon, r.Lat, r.Address, r.AddressID, r.ZIP, int64(r.H3), areas,
@@ -120,6 +156,7 @@ func encodeRequest(r *data.Request) ([]any, error) {
 		r.SLADays, r.ExtensionDays, r.Extensions, r.Reassignments,
 		boolInt(r.Duplicate), r.ParentNumber, r.DuplicateCount, r.MeToo,
 		r.MediaURL, attrs, contact, pin, boolInt(r.PoliceRelated), boolInt(r.Legacy), recorded, r.Disposition,
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5],
 	}, nil
 }
 

@@ -197,6 +197,72 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 				t.Errorf("contacts written at v3: %+v %v", cs, err)
 			}
 		}},
+		{version: 4, name: "requests with areas of every kind of layer", write: func(ctx context.Context, tx *sql.Tx) error {
+			// Written as v4 did: request_areas filled by the v2 triggers for
+			// every layer. Two beats (the first one gets the column), a
+			// custom layer.
+			areas := `[{"layer":"beat","id":"1834","generation":"beat@2012-12-19"},{"layer":"sector","id":"183","generation":"sector@2012-12-19"},` +
+				`{"layer":"district","id":"018","generation":"district@2012-12-19"},{"layer":"ward","id":"42","generation":"ward@2023-05-15"},` +
+				`{"layer":"community_area","id":"8","generation":"community_area@2018-01-01"},{"layer":"ssa","id":"SSA 1","generation":"ssa@2020-01-01"},` +
+				`{"layer":"beat","id":"1835","generation":"beat@2012-12-19"}]`
+			_, err := tx.ExecContext(ctx, `INSERT INTO requests (number, jurisdiction, kind, service_code, service_name, state, closed, lon, lat,
+					h3, areas, origin, requested_at, updated_at)
+				VALUES ('SR26-00000050', 'chicago', 'service_request', 'PHF', 'Pothole in Street', 'new', 0, -87.63, 41.89,
+					?, ?, 'import', '2026-03-01T12:00:00.000000000Z', '2026-03-01T12:00:00.000000000Z')`,
+				int64(h3.LatLngToCell(41.89, -87.63, data.H3Resolution)), areas)
+			return err
+		}, check: func(t *testing.T, db *DB) {
+			ctx := t.Context()
+			for _, c := range []struct {
+				area data.AreaRef
+				want int
+			}{
+				{data.AreaRef{Layer: data.LayerBeat, ID: "1834"}, 1},
+				{data.AreaRef{Layer: data.LayerSector, ID: "183"}, 1},
+				{data.AreaRef{Layer: data.LayerDistrict, ID: "018"}, 1},
+				{data.AreaRef{Layer: data.LayerWard, ID: "42"}, 1},
+				{data.AreaRef{Layer: data.LayerCommunityArea, ID: "8"}, 1},
+				{data.AreaRef{Layer: "ssa", ID: "SSA 1"}, 1},
+				{data.AreaRef{Layer: data.LayerBeat, ID: "1835"}, 0}, // a second beat: not indexed (0005)
+				{data.AreaRef{Layer: data.LayerPrecinct, ID: "1834"}, 0},
+			} {
+				rs, err := db.Requests(ctx, data.RequestFilter{Areas: []data.AreaRef{c.area}})
+				if err != nil || len(rs) != c.want || (c.want == 1 && rs[0].Number != "SR26-00000050") {
+					t.Errorf("%s %s after upgrade: %d requests, %v; want %d", c.area.Layer, c.area.ID, len(rs), err, c.want)
+				}
+			}
+			r, err := db.Request(ctx, "SR26-00000050")
+			if err != nil || len(r.Areas) != 7 || r.Areas[6].ID != "1835" {
+				t.Errorf("request written at v4 reads %+v %v", r, err)
+			}
+			// request_areas keeps the custom layers only.
+			var layers string
+			if err := db.r.QueryRowContext(ctx, `SELECT group_concat(layer || ':' || area_id, ',') FROM request_areas
+				WHERE request_id = (SELECT id FROM requests WHERE number = 'SR26-00000050')`).Scan(&layers); err != nil || layers != "ssa:SSA 1" {
+				t.Errorf("request_areas after upgrade: %q %v", layers, err)
+			}
+			// The new triggers and columns follow a later update.
+			if _, err := db.UpdateRequest(ctx, "SR26-00000050", func(r *data.Request) ([]data.Note, error) {
+				r.Areas = []data.AreaRef{{Layer: data.LayerBeat, ID: "1835"}, {Layer: "ssa", ID: "SSA 2"}}
+				return nil, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				area data.AreaRef
+				want int
+			}{
+				{data.AreaRef{Layer: data.LayerBeat, ID: "1835"}, 1},
+				{data.AreaRef{Layer: data.LayerBeat, ID: "1834"}, 0},
+				{data.AreaRef{Layer: data.LayerWard, ID: "42"}, 0},
+				{data.AreaRef{Layer: "ssa", ID: "SSA 2"}, 1},
+				{data.AreaRef{Layer: "ssa", ID: "SSA 1"}, 0},
+			} {
+				if n, err := db.CountRequests(ctx, data.RequestFilter{Areas: []data.AreaRef{c.area}}); err != nil || n != c.want {
+					t.Errorf("%s %s after an update: %d requests, %v; want %d", c.area.Layer, c.area.ID, n, err, c.want)
+				}
+			}
+		}},
 	}
 }
 

@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/geo311/geo311/data"
+)
+
+// TestAreaFilterPlans checks that area filters search their layer's column
+// index (0005), or request_areas for a custom layer, before and after
+// ANALYZE: without statistics SQLite would otherwise walk requests_status
+// over every open request when a filter also asks for open ones.
+func TestAreaFilterPlans(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	rs := synthRequests(rand.New(rand.NewPCG(7, 8)), 0, 3000)
+	for i, r := range rs {
+		if i%10 == 0 {
+			r.Areas = append(r.Areas, data.AreaRef{Layer: "ssa", ID: "23", Generation: "ssa@x"})
+		}
+	}
+	if _, _, err := db.ImportRequests(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	beat := data.AreaRef{Layer: data.LayerBeat, ID: "0101"}
+	ward := data.AreaRef{Layer: data.LayerWard, ID: "7"}
+	for _, stats := range []bool{false, true} {
+		if stats {
+			if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			name string
+			f    data.RequestFilter
+			want string
+		}{
+			{"beat, newest first", data.RequestFilter{Areas: []data.AreaRef{beat}, Limit: 100}, "SEARCH r USING INDEX requests_beat (beat=?)"},
+			{"ward in a window", data.RequestFilter{Areas: []data.AreaRef{ward}, From: start, To: start.Add(24 * time.Hour)},
+				"SEARCH r USING INDEX requests_ward (ward=? AND requested_at>? AND requested_at<?)"},
+			{"open in a beat", data.RequestFilter{Areas: []data.AreaRef{beat}, Status: "open", Limit: 100}, "SEARCH r USING INDEX requests_beat (beat=?)"},
+			{"open in a ward and beat", data.RequestFilter{Areas: []data.AreaRef{ward, beat}, Status: "open"}, "SEARCH r USING INDEX requests_"},
+			{"custom layer", data.RequestFilter{Areas: []data.AreaRef{{Layer: "ssa", ID: "23"}}, Limit: 10},
+				"SEARCH request_areas USING PRIMARY KEY (layer=? AND area_id=?)"},
+		} {
+			w, args := where(&tc.f)
+			ol, oargs := orderLimit(&tc.f)
+			rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+selectColumns+from(&tc.f)+w+ol, append(args, oargs...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+			p := strings.Join(plan, " | ")
+			if !strings.Contains(p, tc.want) || strings.Contains(p, "requests_status") || strings.Contains(p, "SCAN r") {
+				t.Errorf("statistics %v, %s: plan %q, want %q", stats, tc.name, p, tc.want)
+			}
+		}
+	}
+}
