@@ -24,17 +24,22 @@ func (c *connector) Driver() driver.Driver                        { return c.drv
 
 // registerFuncs adds geo311_distance_m(lon1, lat1, lon2, lat2): the
 // great-circle distance in metres (haversine on the mean earth radius), the
-// exact test of a Near filter after the R*Tree's box.
+// exact test of a Near filter after the zkey ranges' box, and
+// geo311_zkey(lon, lat), the point's Z-order key (zKey), for migration 0006.
 //
 // It also keeps temporary files in memory (temp_store=MEMORY): above all
 // the statement journals of the group commit's SAVEPOINTs, which SQLite
 // otherwise spills to a temporary file once an intake has touched 64 KiB of
-// pages (the R*Tree, request_areas and eight indexes get there).
+// pages (the fifteen indexes of requests get there).
 func registerFuncs(c *sqlite3.SQLiteConn) error {
 	if _, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil); err != nil {
 		return err
 	}
-	return c.RegisterFunc("geo311_distance_m", distanceM, true)
+	if err := c.RegisterFunc("geo311_distance_m", distanceM, true); err != nil {
+		return err
+	}
+	// zKey for migration 0006's existing rows; writers compute it in Go.
+	return c.RegisterFunc("geo311_zkey", zKey, true)
 }
 
 // earthRadiusM is the mean earth radius (IUGG), in metres.

@@ -21,30 +21,36 @@
 // # Requests
 //
 // Requests live in one STRICT table with a column per field (JSON TEXT for
-// areas, attributes, contact and recorded areas) and an index per filter;
-// side tables kept by triggers serve the filters a column cannot: an
-// R*Tree (requests_rtree) for bbox and near, request_areas (layer, area_id,
-// request_id) for area filters. A bbox or near filter drives the query from
-// the R*Tree; near then checks the haversine distance with the Go function
-// geo311_distance_m, registered on every connection (mean earth radius
-// 6,371,008.8 m). TestQueryPlans pins the indexes the main filters use.
+// areas, attributes, contact and recorded areas) and an index per filter.
+// The well-known layers (beat, sector, district, ward, community_area,
+// precinct) have a column each holding the request's first area of that
+// layer, with a partial index (column, requested_at) WHERE column <> ''
+// (migration 0005, as the PostGIS store); the areas of other layers are
+// rows of request_areas (layer, area_id, request_id), kept by triggers.
+// bbox and near read zkey, the Z-order (Morton) code of the point, each
+// coordinate quantized to 31 bits (migration 0006, zorder.go): the box is
+// covered by at most 32 quadtree cells, each a range of requests_zkey, and
+// the query is driven from those ranges (json_each of a JSON list, CROSS
+// JOIN, INDEXED BY requests_zkey), then checks the exact lon/lat; near then
+// checks the haversine distance with the Go function geo311_distance_m,
+// registered on every connection (mean earth radius 6,371,008.8 m). Both
+// replaced side tables (an R*Tree, a request_areas row per area) whose
+// per-row inserts were most of an import. TestQueryPlans and
+// TestAreaFilterPlans pin the indexes the filters use;
+// BenchmarkSpatialQueries measures bbox and near reads.
 //
 // ImportRequests and ImportRequestSeq import in one transaction on the
 // writer's connection through the driver: a goroutine checks and encodes
 // 10,000-row chunks while the writer inserts; CHECKs and foreign keys are
 // compiled out of the import's own statements (rows checked in Go; pragmas
-// restored and read back); once a call's rows reach 20,000 and half the
-// stored rows, requests' secondary indexes are dropped and rebuilt by
-// CREATE INDEX. As for the side tables, ImportRequests writes differently: it suspends the side-table triggers
-// for its transaction (DROP TRIGGER, re-created from their stored SQL
-// before COMMIT, so no other connection sees them missing and a rollback
-// restores them), writes the rows in requested_at order with prepared
-// statements, then fills requests_rtree and request_areas for the new rows
-// in one set-based statement each. A batch of at least 50,000 rows that is
-// at least half the size of the table also drops the secondary indexes and
-// builds them again with CREATE INDEX, which sorts once instead of
-// inserting row by row. TestImportSideTables checks the side tables against
-// the rows; BenchmarkImport1M measures a million rows.
+// restored and read back); the request_areas triggers are suspended for the
+// transaction (re-created from their stored SQL before COMMIT) and the
+// custom layers' rows written in one statement at the end; once a call's
+// rows reach 20,000 and half the stored rows, requests' secondary indexes
+// are dropped and rebuilt by CREATE INDEX, which sorts once instead of
+// inserting row by row. TestImportSideTables checks request_areas and the
+// columns against the rows; BenchmarkImportSeq1M measures a million rows in
+// one call, BenchmarkImport1M in calls of 10,000 and 100,000.
 //
 // # Reading requests
 //

@@ -9,24 +9,33 @@ import (
 )
 
 // from is the FROM clause for f: a spatial filter drives the query from
-// the R*Tree (CROSS JOIN fixes the join order), so a dedupe candidate
-// search reads the few requests near the point instead of every open
-// request of the type.
+// the Z-order key ranges of its box (json_each of where's first argument,
+// zRanges; CROSS JOIN fixes the join order), each a range of
+// requests_zkey, so a dedupe candidate search reads the few requests near
+// the point instead of every open request of the type. INDEXED BY keeps
+// SQLite from searching r by another filter's index (requests_status, with
+// statistics) inside the loop over ranges.
 func from(f *data.RequestFilter) string {
 	if f.BBox != nil || f.Near != nil {
-		return " FROM requests_rtree t CROSS JOIN requests r"
+		return " FROM json_each(?) z CROSS JOIN requests r INDEXED BY requests_zkey"
 	}
 	return " FROM requests r"
 }
 
 // where builds the WHERE clause (with its leading " WHERE", or "") and
-// arguments of f over table requests aliased r (and requests_rtree t, see
-// from). Every predicate can use an index: see TestQueryPlans.
+// arguments of f over table requests aliased r (and the key ranges z, see
+// from: with a bbox or near filter the first argument is the ranges, for
+// from's placeholder). Every predicate can use an index: see
+// TestQueryPlans.
 func where(f *data.RequestFilter) (string, []any) {
 	var (
 		conds []string
 		args  []any
 	)
+	if box, ok := spatialBox(f); ok {
+		conds = append(conds, "r.zkey BETWEEN z.value ->> 0 AND z.value ->> 1")
+		args = append(args, zRangesJSON(zRanges(box[0], box[1], box[2], box[3])))
+	}
 	in := func(col string, n int) string {
 		return col + " IN (?" + strings.Repeat(", ?", n-1) + ")"
 	}
@@ -93,24 +102,12 @@ func where(f *data.RequestFilter) (string, []any) {
 		args = append(args, string(a.Layer), a.ID)
 	}
 	if b := f.BBox; b != nil {
-		conds = append(conds,
-			"t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
-			"r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?")
-		args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1], b.Min[0], b.Max[0], b.Min[1], b.Max[1])
+		conds = append(conds, "r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?")
+		args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1])
 	}
 	if c := f.Near; c != nil {
-		// The circle's bounding box (a little larger) for the R*Tree, then
-		// the exact distance.
-		const rad = math.Pi / 180
-		dlat := c.RadiusM / earthRadiusM / rad * 1.001
-		dlon := 360.0
-		if cos := math.Cos(c.Lat * rad); cos > 1e-9 {
-			dlon = math.Min(360, dlat/cos)
-		}
-		conds = append(conds,
-			"t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
-			"geo311_distance_m(?, ?, r.lon, r.lat) <= ?")
-		args = append(args, c.Lon-dlon, c.Lon+dlon, c.Lat-dlat, c.Lat+dlat, c.Lon, c.Lat, c.RadiusM)
+		conds = append(conds, "geo311_distance_m(?, ?, r.lon, r.lat) <= ?")
+		args = append(args, c.Lon, c.Lat, c.RadiusM)
 	}
 	if len(f.Cells) > 0 {
 		conds = append(conds, in("r.h3", len(f.Cells)))
@@ -127,13 +124,30 @@ func where(f *data.RequestFilter) (string, []any) {
 	if f.ExcludePolice {
 		conds = append(conds, "r.police = 0 AND r.kind <> 'community_concern'")
 	}
-	if f.BBox != nil || f.Near != nil {
-		conds = append(conds, "r.id = t.id")
-	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// spatialBox is the box (min lon, min lat, max lon, max lat) whose key
+// ranges a bbox or near filter reads: the bbox, the near circle's bounding
+// box (a little larger), or both intersected.
+func spatialBox(f *data.RequestFilter) ([4]float64, bool) {
+	box := [4]float64{math.Inf(-1), math.Inf(-1), math.Inf(1), math.Inf(1)}
+	if b := f.BBox; b != nil {
+		box = [4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+	}
+	if c := f.Near; c != nil {
+		const rad = math.Pi / 180
+		dlat := c.RadiusM / earthRadiusM / rad * 1.001
+		dlon := 360.0
+		if cos := math.Cos(c.Lat * rad); cos > 1e-9 {
+			dlon = math.Min(360, dlat/cos)
+		}
+		box = [4]float64{max(box[0], c.Lon-dlon), max(box[1], c.Lat-dlat), min(box[2], c.Lon+dlon), min(box[3], c.Lat+dlat)}
+	}
+	return box, f.BBox != nil || f.Near != nil
 }
 
 // orderLimit is the ORDER BY and paging of f.

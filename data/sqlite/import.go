@@ -26,14 +26,21 @@ import (
 //     (they cost more than SQLite's insert). A second goroutine checks and
 //     encodes the next chunk of importChunk rows while the writer stores
 //     the current one, so a streamed file needs the memory of two chunks.
-//   - The triggers of 0002 keep requests_rtree and request_areas in step
-//     with every write, but run a json_each and an R*Tree insert per row
-//     through the trigger VM. The import suspends them for its transaction
-//     (DROP TRIGGER, then CREATE TRIGGER again from their stored SQL before
-//     COMMIT, so no other connection ever sees them missing and a rollback
-//     restores them) and fills both side tables for the new rows with one
-//     statement each at the end (measured: cheaper than two more statements
-//     per row); an updated row gets its side rows replaced at once.
+//   - The points and the well-known layers' areas are columns written with
+//     the row (zkey, beat, ward...: migrations 0005, 0006), indexed like
+//     the others. They replaced an R*Tree insert per row and six rows of
+//     request_areas per request (two B-trees filled in no useful order):
+//     with those, 1M rows took 56 s (the R*Tree about 7 s, request_areas
+//     about 10 s with three areas a row); with the columns, their indexes
+//     are built by CREATE INDEX below (about 1-3 s each).
+//   - The triggers keep request_areas (now custom layers only) in step with
+//     every write, but run a json_each per row through the trigger VM. The
+//     import suspends them for its transaction (DROP TRIGGER, then CREATE
+//     TRIGGER again from their stored SQL before COMMIT, so no other
+//     connection ever sees them missing and a rollback restores them) and,
+//     if any new row has a custom layer's area, fills request_areas for the
+//     new rows with one statement at the end; an updated row gets its rows
+//     replaced at once.
 //   - The rows are checked in Go (checkImport; encodeRequest makes the JSON
 //     and the closed flag), so the import's statements are compiled with
 //     ignore_check_constraints, and, request_areas getting the ids of rows
@@ -55,7 +62,7 @@ const (
 )
 
 // importTriggers are the triggers an import suspends.
-var importTriggers = []string{"requests_ai", "requests_au_point", "requests_au_areas"}
+var importTriggers = []string{"requests_ai", "requests_au_areas"}
 
 // importConfig holds what tests vary.
 type importConfig struct {
@@ -113,8 +120,7 @@ type importRow struct {
 	number    string
 	requested string         // sort key: stored requested_at
 	vals      []driver.Value // encodeRequest's columns, as driver values
-	lon, lat  float64
-	custom    bool // has an area of a layer without a column: rows of request_areas
+	custom    bool           // has an area of a layer without a column: rows of request_areas
 }
 
 // encodedChunk is a run of encoded rows of the sequence.
@@ -200,7 +206,7 @@ func encodeImportRow(r *data.Request) (importRow, error) {
 		dv[i] = v
 	}
 	_, custom := layerColumns(r)
-	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, lon: r.Lon, lat: r.Lat, custom: custom}, nil
+	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, custom: custom}, nil
 }
 
 // importSeq runs an import of seq on the writer's connection.
@@ -257,8 +263,8 @@ type importTx struct {
 	maxID   int64 // highest id before the import: newer rows are its own
 	custom  bool  // a new row has areas of a custom layer
 	// the statements of the row loop
-	insert, update, rtreeUpdate, areasDelete, areasInsert driver.Stmt
-	args                                                  []driver.NamedValue
+	insert, update, areasDelete, areasInsert driver.Stmt
+	args                                     []driver.NamedValue
 }
 
 // The driver calls run with context.Background(): with a cancellable
@@ -424,12 +430,7 @@ func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan e
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	// The side tables of the new rows (ids above maxID), in one statement
-	// each, in key order.
-	if err := im.exec(`INSERT INTO requests_rtree (id, min_lon, max_lon, min_lat, max_lat)
-    SELECT id, lon, lon, lat, lat FROM requests WHERE id > ? ORDER BY id`, im.maxID); err != nil {
-		return 0, 0, wrap(ctx, op+": point index", err)
-	}
+	// request_areas of the new rows (ids above maxID) in one statement.
 	if im.custom {
 		if err := im.exec(`INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
     SELECT j.value ->> 'layer', j.value ->> 'id', r.id FROM requests r, json_each(r.areas) j
@@ -498,8 +499,8 @@ func (im *importTx) secondaryIndexes() ([]string, error) {
 }
 
 // prepare prepares the statements of the row loop. For an updated request
-// they also bring requests_rtree and request_areas up to date, as the
-// suspended triggers would.
+// they also bring request_areas up to date, as the suspended triggers
+// would.
 func (im *importTx) prepare() error {
 	for _, p := range []struct {
 		to  *driver.Stmt
@@ -507,7 +508,6 @@ func (im *importTx) prepare() error {
 	}{
 		{&im.insert, insertRequest + ` ON CONFLICT (number) DO NOTHING`},
 		{&im.update, updateRequest + ` RETURNING id`},
-		{&im.rtreeUpdate, `UPDATE requests_rtree SET min_lon = ?2, max_lon = ?2, min_lat = ?3, max_lat = ?3 WHERE id = ?1`},
 		{&im.areasDelete, `DELETE FROM request_areas WHERE request_id = ?`},
 		{&im.areasInsert, `INSERT OR IGNORE INTO request_areas (layer, area_id, request_id)
     SELECT value ->> 'layer', value ->> 'id', r.id FROM requests r, json_each(r.areas) WHERE r.id = ? AND ` + customLayer("value")},
@@ -527,7 +527,7 @@ func (im *importTx) prepare() error {
 }
 
 func (im *importTx) close() {
-	for _, s := range []*driver.Stmt{&im.insert, &im.update, &im.rtreeUpdate, &im.areasDelete, &im.areasInsert} {
+	for _, s := range []*driver.Stmt{&im.insert, &im.update, &im.areasDelete, &im.areasInsert} {
 		if *s != nil {
 			_ = (*s).Close()
 			*s = nil
@@ -571,9 +571,6 @@ func (im *importTx) write(row importRow) (inserted bool, err error) {
 	id, _ = dest[0].(int64)
 	if id > im.maxID {
 		return false, nil // a row of this import: its side rows come at the end
-	}
-	if err := im.stmtExec(im.rtreeUpdate, id, row.lon, row.lat); err != nil {
-		return false, fmt.Errorf("point index: %w", err)
 	}
 	if err := im.stmtExec(im.areasDelete, id); err != nil {
 		return false, fmt.Errorf("areas: %w", err)

@@ -225,8 +225,8 @@ func TestQueryPlans(t *testing.T) {
 		{"area community area", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerCommunityArea, ID: "32"}}}, "requests_community_area"},
 		{"area precinct", data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerPrecinct, ID: "3"}}}, "requests_precinct"},
 		{"area custom layer", data.RequestFilter{Areas: []data.AreaRef{{Layer: "ssa", ID: "23"}}}, "request_areas"},
-		{"bbox", data.RequestFilter{BBox: bboxOf(-87.65, 41.87, -87.64, 41.88)}, "SCAN t VIRTUAL TABLE INDEX 2:"},
-		{"near", data.RequestFilter{Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 250}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
+		{"bbox", data.RequestFilter{BBox: bboxOf(-87.65, 41.87, -87.64, 41.88)}, "SEARCH r USING INDEX requests_zkey (zkey>? AND zkey<?)"},
+		{"near", data.RequestFilter{Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 250}}, "SEARCH r USING INDEX requests_zkey (zkey>? AND zkey<?)"},
 		{"cells", data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20}}, "requests_h3"},
 		{"state", data.RequestFilter{States: []data.State{data.StateAssigned}}, "requests_state"},
 		// The HTTP intake's candidates: the cells around the point, a
@@ -234,7 +234,7 @@ func TestQueryPlans(t *testing.T) {
 		{"intake candidates", data.RequestFilter{Cells: []uint64{0x0890000000000000 | 5<<20, 0x0890000000000000 | 6<<20,
 			0x0890000000000000 | 7<<20}, From: start, To: start.Add(30 * 24 * time.Hour), Status: "open"}, "requests_h3_requested (h3=? AND requested_at>?"},
 		{"dedupe candidates", data.RequestFilter{ServiceCodes: []string{"PHF"}, Status: "open", Duplicates: data.DuplicatesExclude,
-			Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 50}}, "SCAN t VIRTUAL TABLE INDEX 2:"},
+			Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 50}}, "SEARCH r USING INDEX requests_zkey (zkey>? AND zkey<?)"},
 	} {
 		w, args := where(&tc.f)
 		ol, oargs := orderLimit(&tc.f)

@@ -23,6 +23,7 @@ var requestColumns = []string{
 	"media_url", "attributes", "contact", "pin_hash", "police", "legacy", "recorded_areas", "disposition",
 	// migration 0005: the first area of each well-known layer
 	"beat", "sector", "district", "ward", "community_area", "precinct",
+	"zkey", // migration 0006: the point's Z-order key (zorder.go)
 }
 
 // areaLayers are the well-known layers with a column of requests (0005), in
@@ -157,6 +158,7 @@ func encodeRequest(r *data.Request) ([]any, error) {
 		boolInt(r.Duplicate), r.ParentNumber, r.DuplicateCount, r.MeToo,
 		r.MediaURL, attrs, contact, pin, boolInt(r.PoliceRelated), boolInt(r.Legacy), recorded, r.Disposition,
 		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5],
+		zKey(r.Lon, r.Lat),
 	}, nil
 }
 

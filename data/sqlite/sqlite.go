@@ -143,7 +143,7 @@ func dsn(abs string, readOnly bool, busy time.Duration) string {
 		q.Set("_txlock", "deferred")
 	} else {
 		q.Set("_journal_mode", "WAL")
-		// Random inserts into several indexes (times, cells, R*Tree) touch
+		// Random inserts into several indexes (times, cells, points) touch
 		// pages all over the file: the default 2 MiB page cache makes a big
 		// import spill and re-read pages constantly (measured: 1,400 rows/s
 		// instead of tens of thousands). 256 MiB at most, allocated on use.

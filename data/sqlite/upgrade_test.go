@@ -231,6 +231,15 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 					t.Errorf("%s %s after upgrade: %d requests, %v; want %d", c.area.Layer, c.area.ID, len(rs), err, c.want)
 				}
 			}
+			// Its point, in the R*Tree at v4, is found by zkey (0006).
+			for name, f := range map[string]data.RequestFilter{
+				"near": {Near: &data.Circle{Lon: -87.6301, Lat: 41.8901, RadiusM: 30}},
+				"bbox": {BBox: &orb.Bound{Min: orb.Point{-87.64, 41.88}, Max: orb.Point{-87.63, 41.89}}},
+			} {
+				if rs, err := db.Requests(ctx, f); err != nil || len(rs) != 1 || rs[0].Number != "SR26-00000050" {
+					t.Errorf("%s filter after upgrade: %v %v", name, rs, err)
+				}
+			}
 			r, err := db.Request(ctx, "SR26-00000050")
 			if err != nil || len(r.Areas) != 7 || r.Areas[6].ID != "1835" {
 				t.Errorf("request written at v4 reads %+v %v", r, err)
