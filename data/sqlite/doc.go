@@ -24,8 +24,8 @@
 // areas, attributes, contact and recorded areas) and an index per filter.
 // The well-known layers (beat, sector, district, ward, community_area,
 // precinct) have a column each holding the request's first area of that
-// layer, with a partial index (column, requested_at) WHERE column <> ''
-// (migration 0005, as the PostGIS store); the areas of other layers are
+// layer, with a partial index (column, requested_at) WHERE column is not
+// empty (migration 0005, as the PostGIS store); the areas of other layers are
 // rows of request_areas (layer, area_id, request_id), kept by triggers.
 // bbox and near read zkey, the Z-order (Morton) code of the point, each
 // coordinate quantized to 31 bits (migration 0006, zorder.go): the box is
