@@ -121,6 +121,7 @@ type importRow struct {
 	requested string         // sort key: stored requested_at
 	vals      []driver.Value // encodeRequest's columns, as driver values
 	custom    bool           // has an area of a layer without a column: rows of request_areas
+	layers    uint8          // bit i: has an area of areaLayers[i] (a column)
 }
 
 // encodedChunk is a run of encoded rows of the sequence.
@@ -205,8 +206,14 @@ func encodeImportRow(r *data.Request) (importRow, error) {
 		}
 		dv[i] = v
 	}
-	_, custom := layerColumns(r)
-	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, custom: custom}, nil
+	cols, custom := layerColumns(r)
+	var layers uint8
+	for i, c := range cols {
+		if c != "" {
+			layers |= 1 << i
+		}
+	}
+	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, custom: custom, layers: layers}, nil
 }
 
 // importSeq runs an import of seq on the writer's connection.
@@ -387,12 +394,16 @@ func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan e
 
 	highest := map[counterKey]int64{}
 	written, bulk := 0, false
+	var layers uint8 // the area columns the rows so far have
 	for c, more := first, true; more; c, more = <-chunks {
 		if c.err != nil {
 			return 0, 0, fmt.Errorf("sqlite: %s: %w", op, c.err)
 		}
+		for _, row := range c.rows {
+			layers |= row.layers
+		}
 		if !bulk && written+len(c.rows) >= im.cfg.bulkMin && float64(written+len(c.rows)) >= bulkIndexRatio*float64(im.maxID) {
-			names, err := im.secondaryIndexes()
+			names, err := im.secondaryIndexes(layers)
 			if err != nil {
 				return 0, 0, wrap(ctx, op+": list indexes", err)
 			}
@@ -482,21 +493,33 @@ func (im *importTx) suspendSchema(typ string, names []string) ([]string, error) 
 }
 
 // secondaryIndexes lists the explicit indexes of requests (not the
-// automatic one of UNIQUE number, which the import itself needs).
-// request_areas keeps its index on request_id: the new rows' ids only grow,
-// so it is appended to, and an updated row's areas are found through it.
-func (im *importTx) secondaryIndexes() ([]string, error) {
+// automatic one of UNIQUE number, which the import itself needs) to drop
+// and rebuild. The partial index of an area column none of the rows so far
+// has (bit i of layers: areaLayers[i]; Chicago has no precincts) is kept:
+// rebuilding it would scan the whole table for nothing, and a later row
+// that has one is inserted into it as usual. request_areas keeps its index
+// on request_id: the new rows' ids only grow, so it is appended to, and an
+// updated row's areas are found through it.
+func (im *importTx) secondaryIndexes(layers uint8) ([]string, error) {
 	var names []string
 	err := im.query(`SELECT name FROM sqlite_schema
     WHERE type = 'index' AND tbl_name = 'requests' AND sql IS NOT NULL ORDER BY name`,
 		func(v []driver.Value) error {
 			if s, ok := v[0].(string); ok {
+				for i, l := range areaLayers {
+					if s == areaIndexPrefix+areaColumn[l] && layers&(1<<i) == 0 {
+						return nil
+					}
+				}
 				names = append(names, s)
 			}
 			return nil
 		})
 	return names, err
 }
+
+// areaIndexPrefix and the column name make an area column's index (0005).
+const areaIndexPrefix = "requests_"
 
 // prepare prepares the statements of the row loop. For an updated request
 // they also bring request_areas up to date, as the suspended triggers

@@ -223,6 +223,12 @@ func TestImportSeqChunks(t *testing.T) {
 	within := cloneRequest(in[len(in)-2])
 	within.Description = "listed twice in one chunk"
 	in = append(in, within)
+	// No row before the rebuild has a sector, so requests_sector is kept,
+	// not rebuilt: rows of later chunks with one go into it as they come.
+	// A community area in the first chunk: requests_community_area is
+	// rebuilt.
+	in[5].Areas = append(in[5].Areas, data.AreaRef{Layer: data.LayerCommunityArea, ID: "32", Generation: "ca@x"})
+	in[990].Areas = append(in[990].Areas, data.AreaRef{Layer: data.LayerSector, ID: "042", Generation: "sector@x"})
 	cfg := importConfig{chunk: 128, bulkMin: 600} // rebuild from the fifth chunk on
 	ins, upd, err := db.importSeq(ctx, seqOf(in, nil), cfg)
 	if err != nil || ins != 1000 || upd != 52 {
@@ -245,6 +251,16 @@ func TestImportSeqChunks(t *testing.T) {
 	}
 	if got := countOf(t, db, data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "88"}}}); got != 1 {
 		t.Errorf("requests in ward 88: %d, want 1", got)
+	}
+	for _, c := range []struct{ index, col string }{{"requests_sector", "sector"}, {"requests_community_area", "community_area"}} {
+		var n int
+		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM requests INDEXED BY `+c.index+` WHERE `+c.col+` <> ''`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s holds %d rows, %v; want 1", c.index, n, err)
+		}
+	}
+	var integrity string
+	if err := db.r.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
+		t.Errorf("integrity_check after import: %q %v", integrity, err)
 	}
 	if tr, ix := schemaObjects(t, db); tr != triggers || ix != indexes {
 		t.Errorf("after import: %d triggers, %d indexes; want %d, %d", tr, ix, triggers, indexes)
