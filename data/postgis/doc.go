@@ -68,7 +68,9 @@
 //     community_area, precinct) are also text columns, set by the store
 //     from Areas at every write (empty when absent; the first area of the layer
 //     when a request lists two); custom layers are filtered by jsonb
-//     containment on areas (GIN, jsonb_path_ops).
+//     containment on geo311_custom_areas(areas), the areas without the
+//     well-known layers, through a partial GIN index (jsonb_path_ops) of
+//     the rows that have some (migration 0006).
 //   - request_notes (id identity, number FK, at, actor, event, text,
 //     reason, internal), ordered by (number, at, id).
 //   - number_counters (prefix, n): the highest sequence given out or
@@ -78,13 +80,26 @@
 // Every filter of data.RequestFilter is one parameterised SQL predicate
 // with an index behind it (TestQueryPlans checks the plans): number
 // (unique), requested_at (requested_at, number), updated_at, (service_code,
-// requested_at), (state, requested_at), (status, requested_at), the area
-// columns (partial, with requested_at), areas (GIN), geom (GiST) for BBox
-// (&& then the exact edge-inclusive lon/lat test) and Near (&& on the
-// circle's bounding box, then geo311_distance_m: the haversine on the mean
-// earth radius, the SQLite store's formula, so both stores agree), h3,
-// parent_number. ScanRequests streams the rows off the connection as fn
-// takes them (bounded memory).
+// requested_at), (state, requested_at) for states and for the Open311
+// status (the states of that status: status is generated from state, so
+// migration 0006 dropped its own index), the area columns (partial, with
+// requested_at), custom layers (partial GIN on geo311_custom_areas), geom
+// (GiST) for BBox (&& then the exact edge-inclusive lon/lat test) and Near
+// (&& on the circle's bounding box, then geo311_distance_m: the haversine on
+// the mean earth radius, the SQLite store's formula, so both stores agree),
+// cells (h3, requested_at AT TIME ZONE 'UTC') with the window written on
+// that expression, so that no other index can answer an intake's
+// candidates (see below), parent_number. ScanRequests streams the rows off
+// the connection as fn takes them (bounded memory).
+//
+// Why the cells' window is an expression: with a plain requested_at >=
+// start, requests_requested could answer it too, and on a table whose
+// statistics predate its newest rows (a service's first days) the planner
+// expected one row in the window and walked requests_requested over every
+// request of it, filtering the cells: 1,130 rows read for 9 kept at 6,000
+// requests, growing with the table (HTTP intakes fell from ~740/s to
+// ~410/s between 3,000 and 6,000 intakes). TestIntakeCandidatesPlanStaleStatistics
+// checks the custom and the generic plan.
 //
 // # Intake
 //
@@ -93,20 +108,24 @@
 // after its COMMIT returned (synchronous_commit on: durable). A group keeps
 // only intakes whose LockKeys are pairwise disjoint (one whose keys meet an
 // earlier intake's could deduplicate against it, so it waits for the next
-// group), and runs in three pipelined round trips whatever its size: (1)
-// the advisory locks of every intake's LockKeys, ascending
-// (pg_advisory_xact_lock); the idempotency keys, ascending (INSERT ... ON
-// CONFLICT DO NOTHING: a key that exists is a replay and returns the stored
-// request, created false; one that another process is inserting waits for
-// its commit); every intake's candidates (in.Candidates, read after the
-// locks). Then, in Go, Decide for each intake. (2) The numbers: one counter
-// update per prefix for all of its intakes (INSERT ... ON CONFLICT (prefix)
-// DO UPDATE SET n = n + k), numbers given in group order. (3) The
+// group), and runs in two pipelined round trips on one connection whatever
+// its size: (1) BEGIN; the advisory locks of every intake's LockKeys,
+// ascending (pg_advisory_xact_lock); the idempotency keys, ascending
+// (INSERT ... ON CONFLICT DO NOTHING: a key that exists is a replay and
+// returns the stored request, created false; one that another process is
+// inserting waits for its commit); every intake's candidates
+// (in.Candidates, read after the locks). Then, in Go, Decide for each
+// intake. (2) The numbers: one counter update per prefix for all of its
+// intakes (INSERT ... ON CONFLICT (prefix) DO UPDATE SET n = n + k); the
 // primaries' counts (geo311_count_duplicate: no_data_found when the primary
 // does not exist), the requests, every note of the group in one INSERT,
-// the idempotency keys' numbers. Then COMMIT. If the database refuses any
-// statement (a value a column cannot hold, exhausted numbers, a deadlock),
-// the group is rolled back and run again one intake at a time, each in a
+// the idempotency keys' numbers, each number computed in SQL from the
+// counter row the transaction has just raised (the k-th of the prefix's
+// intakes gets n - (count - k), as Go computes it from the counter's
+// RETURNING); COMMIT. A statement refused before the COMMIT stops the
+// pipeline there, and the transaction is rolled back. If the database
+// refuses any statement (a value a column cannot hold, exhausted numbers,
+// a deadlock), the group is run again one intake at a time, each in a
 // savepoint, so the refused intake fails alone and takes no number; a
 // deadlock victim is retried in the next group. Taking locks in this
 // global order keeps groups of different processes free of deadlocks.
@@ -119,7 +138,11 @@
 // committer per process: a second one's group would wait for the counter
 // row (and often the neighbourhood's advisory locks) until the first
 // group's COMMIT anyway, and both groups would be smaller; the counter
-// rows are held from round trip 2 to the COMMIT only.
+// rows are held for round trip 2 (which ends with the COMMIT) only.
+// Measured again with two round trips per group: two committers gave
+// 623-661 HTTP intakes/s against 662-803 for one (BenchmarkIntakePostGIS
+// -benchtime 4000x, alternated, load average 2.6-2.8 from other work), so
+// one it stays.
 //
 // # Import
 //

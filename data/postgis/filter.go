@@ -59,7 +59,7 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 	}
 	if f.Status != "" {
 		if len(f.Cells) > 0 {
-			// With cells, requests_h3_requested is the narrow index (a few
+			// With cells, requests_h3_window is the narrow index (a few
 			// cells around a point). On a table whose statistics lag its
 			// growth the planner would rather walk requests_state over every
 			// open request of the window: as an expression the status is
@@ -71,11 +71,24 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 			add("r.state = ANY(" + q.arg(statesOf(f.Status)) + "::text[])")
 		}
 	}
-	if !f.From.IsZero() {
-		add("r.requested_at >= " + q.arg(f.From))
-	}
-	if !f.To.IsZero() {
-		add("r.requested_at < " + q.arg(f.To))
+	switch {
+	case len(f.Cells) > 0:
+		// With cells, the window is on the expression of
+		// requests_h3_window (h3, requested_at AT TIME ZONE 'UTC'), which
+		// requests_requested cannot answer: see migration 0006.
+		if !f.From.IsZero() {
+			add("(r.requested_at AT TIME ZONE 'UTC') >= (" + q.arg(f.From) + "::timestamptz AT TIME ZONE 'UTC')")
+		}
+		if !f.To.IsZero() {
+			add("(r.requested_at AT TIME ZONE 'UTC') < (" + q.arg(f.To) + "::timestamptz AT TIME ZONE 'UTC')")
+		}
+	default:
+		if !f.From.IsZero() {
+			add("r.requested_at >= " + q.arg(f.From))
+		}
+		if !f.To.IsZero() {
+			add("r.requested_at < " + q.arg(f.To))
+		}
 	}
 	if !f.UpdatedAfter.IsZero() {
 		add("r.updated_at > " + q.arg(f.UpdatedAfter))

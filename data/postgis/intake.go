@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +61,17 @@ const committers = 1
 // maxAttempts bounds how often an intake chosen as a deadlock victim is run
 // again in a later group.
 const maxAttempts = 3
+
+// intakePlanSettings start every intake transaction. Every statement of a
+// group has an index made for it (the cells' requests_h3_window for
+// candidates, primary keys for the rest). On a table younger than its
+// statistics the planner would scan a small table sequentially instead,
+// reading every wide row for each intake (about 1 ms at 1,000 rows, most
+// of a group's time). (The candidates' window is written so that only
+// requests_h3_window can answer it: see filterQuery and migration 0006.)
+var intakePlanSettings = []string{
+	`SET LOCAL enable_seqscan = off`,
+}
 
 // groupCommit runs intakes on one connection, committing every intake
 // waiting at the time in one transaction. Why: a tracking number is taken
@@ -227,19 +240,25 @@ func (g *groupCommit) commit(group []*intakeJob) (again []*intakeJob) {
 }
 
 // commitBatched runs a group whose intakes have pairwise disjoint LockKeys
-// in three pipelined round trips and one COMMIT, however large the group:
+// in two pipelined round trips, however large the group:
 //
-//  1. the advisory locks, the idempotency keys and every intake's
+//  1. BEGIN, the advisory locks, the idempotency keys and every intake's
 //     candidates query;
 //  2. (in Go: replays read, Decide for each, rows encoded) the tracking
-//     numbers, one counter update per prefix for all of its intakes;
-//  3. the duplicate counts of primaries, the requests, all notes in one
-//     INSERT, the idempotency keys' numbers.
+//     numbers, one counter update per prefix for all of its intakes; the
+//     duplicate counts of primaries, the requests, all notes in one
+//     INSERT, the idempotency keys' numbers; COMMIT.
+//
+// The statements of round trip 2 after the counters compute each new
+// number in SQL from the counter row this transaction has just updated
+// (groupNumber), so the numbers, the rows and the COMMIT travel together:
+// the number_counters rows are locked for that one round trip and the
+// COMMIT's WAL flush only, and a group costs two round trips instead of
+// five (BEGIN, three batches, COMMIT).
 //
 // Disjoint LockKeys mean no intake of the group can be a candidate of
 // another, so reading all candidates before inserting anything decides
-// exactly as one intake after the other would. The number_counters rows
-// are locked from round trip 2 to the COMMIT only.
+// exactly as one intake after the other would.
 //
 // It reports false, with the transaction rolled back and results as they
 // were, when the database refused a statement (a value a column cannot
@@ -255,12 +274,24 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 		}
 		return false
 	}
-	tx, err := g.db.pool.Begin(ctx)
+	conn, err := g.db.pool.Acquire(ctx)
 	if err != nil {
-		failAll(results, wrap(ctx, "create request: begin", err))
+		failAll(results, wrap(ctx, "create request: connection", err))
 		return true
 	}
-	defer tx.Rollback(context.Background())
+	defer conn.Release()
+	// Ends a transaction the pipelines left open (an error stops a pipeline
+	// before its COMMIT). A connection whose rollback fails is closed
+	// rather than handed back to the pool inside a transaction.
+	defer func() {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(rctx, "ROLLBACK"); err != nil {
+				conn.Conn().Close(rctx)
+			}
+		}
+	}()
 
 	// 1. Locks, idempotency keys, candidates.
 	var (
@@ -280,12 +311,10 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 	lockKeys = slices.Compact(lockKeys)
 	slices.Sort(idemKeys)
 	b := &pgx.Batch{}
-	// Every statement of the group has an index made for it (the cells'
-	// (h3, requested_at) for candidates, primary keys for the rest). On a
-	// table younger than its statistics the planner would scan a small
-	// table sequentially instead, reading every wide row for each intake
-	// (about 1 ms at 1,000 rows, most of a group's time).
-	b.Queue(`SET LOCAL enable_seqscan = off`)
+	b.Queue(`BEGIN`)
+	for _, s := range intakePlanSettings {
+		b.Queue(s)
+	}
 	if len(lockKeys) > 0 {
 		// unnest yields the sorted array in order: locks are taken ascending.
 		b.Queue(`SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, lockKeys)
@@ -318,7 +347,7 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 			return rows.Err()
 		})
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return unavailable("create request: locks and candidates", err)
 	}
 
@@ -334,18 +363,20 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 		}
 	}
 	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := conn.SendBatch(ctx, b).Close(); err != nil {
 			return unavailable("create request: read the request of idempotency key", err)
 		}
 	}
 
-	// 2. Decide, encode, then take the numbers.
+	// 2. Decide and encode in Go; then numbers, rows and COMMIT in one
+	// pipeline.
 	type created struct {
 		i     int
 		r     *data.Request
 		vals  []any
 		notes []data.Note
 		link  *data.DuplicateLink
+		back  int64 // its number is the prefix's counter minus back
 	}
 	var (
 		news       []created
@@ -389,7 +420,14 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 		counts[j.prefix]++
 	}
 	if len(news) == 0 {
-		return true // nothing to keep: the deferred Rollback ends the transaction
+		return true // nothing to keep: the deferred ROLLBACK ends the transaction
+	}
+	// Numbers in group order within each prefix, ending at the counter.
+	left := maps.Clone(counts)
+	for k := range news {
+		p := group[news[k].i].prefix
+		left[p]--
+		news[k].back = left[p]
 	}
 	b = &pgx.Batch{}
 	last := make([]int64, len(prefixes))
@@ -402,70 +440,89 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 	if len(unusedKeys) > 0 {
 		b.Queue(`DELETE FROM idempotency_keys WHERE key = ANY($1::text[])`, unusedKeys)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return unavailable("create request: numbers", err)
-	}
-	// Numbers in group order within each prefix, ending at the counter.
-	next := map[string]int64{}
-	for k, p := range prefixes {
-		next[p] = last[k] - counts[p] + 1
-	}
-
-	// 3. Rows.
-	var notes []data.Note
-	var noteNums []string
-	var keys, keyNums []string
-	now := time.Now().Truncate(time.Microsecond)
-	b = &pgx.Batch{}
+	var (
+		notes             []data.Note
+		notePrefixes      []string
+		noteBacks         []int64
+		keys, keyPrefixes []string
+		keyBacks          []int64
+		now               = time.Now().Truncate(time.Microsecond)
+	)
 	for _, c := range news {
 		j := group[c.i]
-		seq := next[j.prefix]
-		next[j.prefix]++
-		c.r.Number = data.FormatNumber(c.r.Kind, c.r.RequestedAt.UTC().Year(), seq)
-		c.vals[0] = c.r.Number
 		if c.link != nil {
 			b.Queue(`SELECT geo311_count_duplicate($1, $2)`, c.link.Primary, now)
 		}
-		b.Queue(insertRequest, c.vals...)
+		c.vals[0] = j.prefix // insertGroupRequest's $1; its last parameter is back
+		b.Queue(insertGroupRequest, append(c.vals, c.back)...)
 		for _, n := range c.notes {
-			notes, noteNums = append(notes, n), append(noteNums, c.r.Number)
+			notes = append(notes, n)
+			notePrefixes, noteBacks = append(notePrefixes, j.prefix), append(noteBacks, c.back)
 		}
 		if c.link != nil {
-			notes = append(notes, data.Note{At: c.r.RequestedAt, Actor: "system", Event: data.EventDuplicateOf,
-				Text: c.r.Number + " joined as a duplicate", Reason: c.link.Reason})
-			noteNums = append(noteNums, c.link.Primary)
+			b.Queue(`INSERT INTO request_notes (number, at, actor, event, text, reason, internal)
+				VALUES ($3, $4, 'system', $5, `+groupNumber("$1::text", "$2::bigint")+` || ' joined as a duplicate', $6, false)`,
+				j.prefix, c.back, c.link.Primary, c.r.RequestedAt, string(data.EventDuplicateOf), c.link.Reason)
 		}
 		if k := j.in.IdempotencyKey; k != "" {
-			keys, keyNums = append(keys, k), append(keyNums, c.r.Number)
+			keys, keyPrefixes, keyBacks = append(keys, k), append(keyPrefixes, j.prefix), append(keyBacks, c.back)
 		}
 	}
 	_, ats, actors, events, texts, reasons, internal := noteArrays(notes)
 	b.Queue(`INSERT INTO request_notes (number, at, actor, event, text, reason, internal)
-		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])`,
-		noteNums, ats, actors, events, texts, reasons, internal)
+		SELECT `+groupNumber("u.prefix", "u.back")+`, u.at, u.actor, u.event, u.text, u.reason, u.internal
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])
+			AS u (prefix, back, at, actor, event, text, reason, internal)`,
+		notePrefixes, noteBacks, ats, actors, events, texts, reasons, internal)
 	if len(keys) > 0 {
-		b.Queue(`UPDATE idempotency_keys k SET number = u.number
-			FROM unnest($1::text[], $2::text[]) AS u (key, number) WHERE k.key = u.key`, keys, keyNums)
+		b.Queue(`UPDATE idempotency_keys k SET number = `+groupNumber("u.prefix", "u.back")+`
+			FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u (key, prefix, back) WHERE k.key = u.key`, keys, keyPrefixes, keyBacks)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return unavailable("create request", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		// The outcome of a COMMIT cut off by a lost connection is unknown;
-		// a retry with the same idempotency key finds out.
-		err = wrap(ctx, "create request: commit", err)
-		for _, c := range news {
-			results[c.i] = intakeResult{err: err}
+	committed := false
+	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
+		committed = tag.String() == "COMMIT"
+		return nil
+	})
+	err = conn.SendBatch(ctx, b).Close()
+	if !committed {
+		if err == nil {
+			err = errors.New("COMMIT did not commit")
 		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && conn.Conn().PgConn().TxStatus() == 'E' {
+			// A statement before the COMMIT was refused.
+			return unavailable("create request", err)
+		}
+		// The COMMIT failed, or the connection was lost with its outcome
+		// unknown; a retry with the same idempotency key finds out.
+		failAll(results, wrap(ctx, "create request: commit", err))
 		return true
 	}
+	// Committed (an error after the COMMIT's answer changes nothing).
 	for _, c := range news {
+		for k, p := range prefixes {
+			if p == group[c.i].prefix {
+				c.r.Number = data.FormatNumber(c.r.Kind, c.r.RequestedAt.UTC().Year(), last[k]-c.back)
+			}
+		}
 		results[c.i] = intakeResult{r: c.r, created: true}
 	}
 	g.groups.Add(1)
 	g.intakes.Add(int64(len(news)))
 	return true
 }
+
+// groupNumber is the tracking number back before the counter of prefix,
+// which the group's transaction has just raised: the SQL twin of
+// data.FormatNumber(kind, year, n-back).
+func groupNumber(prefix, back string) string {
+	return `(SELECT c.prefix || lpad((c.n - ` + back + `)::text, 8, '0') FROM number_counters c WHERE c.prefix = ` + prefix + `)`
+}
+
+// insertGroupRequest inserts a request of a group: $1 is the prefix, and
+// the number is groupNumber($1, back), back the last parameter.
+var insertGroupRequest = strings.Replace(insertRequest, "VALUES ($1,",
+	"VALUES ("+groupNumber("$1::text", "$"+strconv.Itoa(len(writeColumns)+1)+"::bigint")+",", 1)
 
 // intakeNotes are the notes a new request is stored with: "created"
 // (unless the intake brings its own), the intake's notes (timed at the
@@ -551,6 +608,12 @@ func (g *groupCommit) commitEach(ctx context.Context, group []*intakeJob, result
 	slices.Sort(lockKeys)
 	lockKeys = slices.Compact(lockKeys)
 	slices.Sort(idemKeys)
+	for _, s := range intakePlanSettings {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			failAll(wrap(ctx, "create request: settings", err))
+			return
+		}
+	}
 	if len(lockKeys) > 0 {
 		// unnest yields the sorted array in order: locks are taken ascending.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, lockKeys); err != nil {

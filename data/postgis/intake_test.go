@@ -3,10 +3,13 @@ package postgis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/geo311/geo311/data"
 )
@@ -180,7 +183,7 @@ func TestIntakeGroupRefusals(t *testing.T) {
 
 // TestIntakeCandidatesPlanYoungTable: on a table that grew since its last
 // statistics (here: never analyzed), an intake's candidates (cells, since
-// the window's start, open) are read from requests_h3_requested alone, not
+// the window's start, open) are read from requests_h3_window alone, not
 // by ANDing a bitmap of every request of the window.
 func TestIntakeCandidatesPlanYoungTable(t *testing.T) {
 	db := openDB(t)
@@ -197,7 +200,72 @@ func TestIntakeCandidatesPlanYoungTable(t *testing.T) {
 	// As the intake transaction plans it (enable_seqscan off), whether or
 	// not autovacuum has analyzed the table meanwhile.
 	plan := explain(t, db, f, true)
-	if !strings.Contains(plan, `"requests_h3_requested"`) || strings.Contains(plan, `"requests_requested"`) {
+	if !strings.Contains(plan, `"requests_h3_window"`) || strings.Contains(plan, `"requests_requested"`) {
 		t.Errorf("candidates plan:\n%s", plan)
+	}
+}
+
+// TestIntakeCandidatesPlanStaleStatistics: on a table whose statistics
+// were taken when it was small (a service's first hours: every newer
+// request lies past the histogram, and the planner expects one row in the
+// dedupe window), an intake's candidates are read from requests_h3_window,
+// never by walking requests_requested over the whole window and filtering
+// the cells. Both the plan for the given cells and window (custom) and the
+// one a prepared statement may switch to after five runs (generic) are
+// checked, with and without a status filter (types whose rule keeps closed
+// requests have none).
+func TestIntakeCandidatesPlanStaleStatistics(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	seedRequests(t, db, 200, 0)
+	if _, err := db.pool.Exec(ctx, "ANALYZE requests"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	recent := synthRequests(3_000, 200)
+	for i, r := range recent {
+		r.RequestedAt = now.Add(-time.Duration(i) * time.Second)
+		r.UpdatedAt, r.ClosedAt = r.RequestedAt, time.Time{}
+		r.Number = data.FormatNumber(r.Kind, r.RequestedAt.Year(), int64(201+i))
+	}
+	if _, _, err := db.ImportRequests(ctx, recent); err != nil {
+		t.Fatal(err)
+	}
+	cells := []uint64{recent[0].H3, recent[1].H3, recent[2].H3}
+	from := now.Add(-30 * data.Day)
+	for _, f := range []data.RequestFilter{{Cells: cells, From: from}, {Cells: cells, From: from, Status: "open"}} {
+		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+			name := "cands_" + mode
+			q := filterQuery(&f)
+			sql := selectRequest + q.where() + q.orderLimit(&f)
+			tx, err := db.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			params := make([]string, len(q.args))
+			for i := range params {
+				params[i] = fmt.Sprintf("$%d", i+1)
+			}
+			var plan []byte
+			for _, s := range append(intakePlanSettings, "SET LOCAL plan_cache_mode = "+mode, "PREPARE "+name+" AS "+sql) {
+				if _, err = tx.Exec(ctx, s); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				// The simple protocol writes the arguments into the text:
+				// EXECUTE takes no bind parameters.
+				args := append([]any{pgx.QueryExecModeSimpleProtocol}, q.args...)
+				err = tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE "+name+"("+strings.Join(params, ", ")+")", args...).Scan(&plan)
+			}
+			tx.Exec(ctx, "DEALLOCATE "+name)
+			tx.Rollback(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := string(plan); !strings.Contains(p, `"requests_h3_window"`) || strings.Contains(p, `"requests_requested"`) {
+				t.Errorf("status %q, %s: candidates plan:\n%s", f.Status, mode, p)
+			}
+		}
 	}
 }
