@@ -24,12 +24,12 @@ import (
 //     the driver directly: prepared statements bound from reused argument
 //     slices, without database/sql's per-call conversions and allocations
 //     (they cost more than SQLite's insert). A column holding its default
-//     ('' and NULL for most of a typical row) is left out of the INSERT, one
-//     prepared statement per set of bound columns (at most maxInserts):
-//     binds are a cgo call each, and this cut their CPU by about a third.
-//     A second goroutine checks and
-//     encodes the next chunk of importChunk rows while the writer stores
-//     the current one, so a streamed file needs the memory of two chunks.
+//     (the empty text or NULL, for most columns of a typical row) is left
+//     out of the INSERT, one prepared statement per set of bound columns
+//     (at most maxInserts): binds are a cgo call each, and this cut their
+//     CPU by about a third. A second goroutine checks and encodes the next
+//     chunk of importChunk rows while the writer stores the current one, so
+//     a streamed file needs the memory of two chunks.
 //   - The points and the well-known layers' areas are columns written with
 //     the row (zkey, beat, ward...: migrations 0005, 0006), indexed like
 //     the others. They replaced an R*Tree insert per row and six rows of
