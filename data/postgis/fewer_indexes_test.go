@@ -37,6 +37,30 @@ func TestCustomAreasFunction(t *testing.T) {
 	if got := custom(`[]`); got != "[]" {
 		t.Errorf("no areas: %s", got)
 	}
+	// The partial index's predicate: true for every row with a custom area.
+	for _, tc := range []struct {
+		areas                                      string
+		beat, sector, district, ward, ca, precinct string
+		want                                       bool
+	}{
+		{`[]`, "", "", "", "", "", "", false},
+		{`[{"layer": "beat", "id": "0111"}, {"layer": "district", "id": "01"}]`, "0111", "", "01", "", "", "", false},
+		{`[{"layer": "beat", "id": "0111"}, {"layer": "zone", "id": "Z1"}]`, "0111", "", "", "", "", "", true},
+		{`[{"layer": "zone", "id": "Z1"}]`, "", "", "", "", "", "", true},
+		{`[{"layer": "beat", "id": "0111"}, {"layer": "sector", "id": "011"}, {"layer": "district", "id": "01"}, {"layer": "ward", "id": "2"},
+			{"layer": "community_area", "id": "32"}, {"layer": "precinct", "id": "5"}, {"layer": "zone", "id": "Z1"}]`, "0111", "011", "01", "2", "32", "5", true},
+		// Two beats: the second one only in areas; harmlessly indexed.
+		{`[{"layer": "beat", "id": "0111"}, {"layer": "beat", "id": "0112"}]`, "0111", "", "", "", "", "", true},
+	} {
+		var got bool
+		if err := db.pool.QueryRow(ctx, `SELECT geo311_has_custom_areas($1::jsonb, $2, $3, $4, $5, $6, $7)`,
+			tc.areas, tc.beat, tc.sector, tc.district, tc.ward, tc.ca, tc.precinct).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("geo311_has_custom_areas(%s, ...) = %v, want %v", tc.areas, got, tc.want)
+		}
+	}
 }
 
 // TestStatusThroughState: a status filter (answered through state since

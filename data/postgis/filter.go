@@ -102,10 +102,10 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 			continue
 		}
 		// Custom layers: containment on the custom areas, whose partial
-		// GIN index (requests_custom_areas) holds only the rows that
-		// have some; the first condition is its predicate.
+		// GIN index (requests_custom_areas) holds only the rows that may
+		// have some; the first condition is its predicate (migration 0006).
 		b, _ := json.Marshal([]map[string]string{{"layer": string(a.Layer), "id": a.ID}})
-		add("geo311_custom_areas(r.areas) <> '[]'::jsonb AND geo311_custom_areas(r.areas) @> " + q.arg(string(b)) + "::jsonb")
+		add("geo311_has_custom_areas(r.areas, r.beat, r.sector, r.district, r.ward, r.community_area, r.precinct) AND geo311_custom_areas(r.areas) @> " + q.arg(string(b)) + "::jsonb")
 	}
 	if b := f.BBox; b != nil {
 		// && on the GiST index compares float4 boxes rounded outwards: a
