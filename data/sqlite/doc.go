@@ -37,7 +37,7 @@
 // replaced side tables (an R*Tree, a request_areas row per area) whose
 // per-row inserts were most of an import. TestQueryPlans and
 // TestAreaFilterPlans pin the indexes the filters use;
-// BenchmarkSpatialQueries measures bbox and near reads.
+// BenchmarkSpatialQueries and BenchmarkAreaQueries measure those reads.
 //
 // ImportRequests and ImportRequestSeq import in one transaction on the
 // writer's connection through the driver: a goroutine checks and encodes

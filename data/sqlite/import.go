@@ -34,9 +34,11 @@ import (
 //     the row (zkey, beat, ward...: migrations 0005, 0006), indexed like
 //     the others. They replaced an R*Tree insert per row and six rows of
 //     request_areas per request (two B-trees filled in no useful order):
-//     with those, 1M rows took 56 s (the R*Tree about 7 s, request_areas
-//     about 10 s with three areas a row); with the columns, their indexes
-//     are built by CREATE INDEX below (about 1-3 s each).
+//     of a million rows (load 2-4 on 2 cores) the R*Tree fill took 10-11 s
+//     and request_areas 12-14 s with three areas a row; the columns'
+//     indexes are built by CREATE INDEX below, 1-3 s each. Those builds
+//     (about 2 CPU-s per index and million rows, most of it the sort) and
+//     the row inserts are now most of an import.
 //   - The triggers keep request_areas (now custom layers only) in step with
 //     every write, but run a json_each per row through the trigger VM. The
 //     import suspends them for its transaction (DROP TRIGGER, then CREATE
