@@ -87,7 +87,11 @@
 //     inclusive of its edges. Near is great-circle distance <= RadiusM
 //     (haversine on the mean earth radius 6,371,008.8 m; a spheroid is
 //     acceptable: the suite keeps points far from the edge). Status is
-//     "open" or "closed" (State.Open311); another value, a negative Limit,
+//     "open" or "closed" (State.Open311: closed and not_accepted are
+//     closed), for requests in every state, alone or with a window, types or
+//     cells (statusareas.go). Custom layers (no column of their own) filter
+//     like the well-known ones, alone and combined, and follow re-routing.
+//     Another Status value, a negative Limit,
 //     Offset or RadiusM, or an unknown Duplicates value is ErrInvalid.
 //     ExcludePolice drops PoliceRelated requests and every community concern.
 //   - Order: RequestedAt descending then Number descending (byte-wise);

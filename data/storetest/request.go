@@ -45,6 +45,8 @@ func TestRequestStore(t *testing.T, open func(t *testing.T) data.Store) {
 		{"UpdateError", testRequestUpdateError},
 		{"UpdateConcurrent", testRequestUpdateConcurrent},
 		{"UpdateAreas", testRequestUpdateAreas},
+		{"StatusEveryState", testRequestStatusEveryState},
+		{"CustomAreas", testRequestCustomAreas},
 		{"NotesOrder", testRequestNotesOrder},
 		{"Import", testRequestImport},
 		{"ImportInvalid", testRequestImportInvalid},
