@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -81,46 +80,11 @@ func (db *DB) ScanExport(ctx context.Context, f data.RequestFilter, layers []dat
 }
 
 // scanExportRows runs the export query of f on c inside one read
-// transaction (see scanRows) and calls fn for each row.
-func scanExportRows(ctx context.Context, c driverConn, f *data.RequestFilter, layers []data.Layer, fn func(*data.ExportRow) error) (err error) {
-	tx, err := c.BeginTx(ctx, driver.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if rerr := tx.Rollback(); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("end read transaction: %w", rerr), driver.ErrBadConn)
-		}
-	}()
-	w, args := where(f)
-	ol, oargs := orderLimit(f)
-	args = append(args, oargs...)
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		v, err := driver.DefaultParameterConverter.ConvertValue(a)
-		if err != nil {
-			return err
-		}
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
-	}
-	rows, err := c.QueryContext(ctx, selectExport+from(f)+w+ol, named)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if n := len(rows.Columns()); n != exportWidth {
-		return fmt.Errorf("export scan: %d columns, want %d", n, exportWidth)
-	}
-	dest := make([]driver.Value, exportWidth)
+// transaction (see readRows) and calls fn for each row.
+func scanExportRows(ctx context.Context, c driverConn, f *data.RequestFilter, layers []data.Layer, fn func(*data.ExportRow) error) error {
 	row := data.ExportRow{Areas: make([]string, len(layers))}
 	var text exportText
-	for {
-		if err := rows.Next(dest); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return err
-		}
+	return readRows(ctx, c, f, selectExport, exportWidth, func(dest []driver.Value) error {
 		joined, ok := dest[0].(string)
 		if !ok {
 			return fmt.Errorf("export scan: joined row: unexpected value of type %T", dest[0])
@@ -134,11 +98,8 @@ func scanExportRows(ctx context.Context, c driverConn, f *data.RequestFilter, la
 		if err := decodeExportRow(&text, dest[1:exportWidth-1], layers, &row); err != nil {
 			return err
 		}
-		if err := fn(&row); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
+		return fn(&row)
+	})
 }
 
 // splitFields splits a value joined by sepExpr into dst; false if it does

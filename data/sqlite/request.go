@@ -279,12 +279,38 @@ type driverConn interface {
 }
 
 // scanRows runs the query of f on the driver connection c inside one
-// read transaction and calls fn for each row. Reading the driver's rows
-// directly skips database/sql's per-row locking and per-column conversion;
-// decodeRequest converts each value once. If the transaction cannot be
-// ended, the connection is reported bad, so the pool discards it instead of
-// reusing a connection stuck in a transaction.
-func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(*data.Request) error) (err error) {
+// read transaction and calls fn for each row (see readRows); decodeRequest
+// converts each value once.
+func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(*data.Request) error) error {
+	var fields textFields
+	return readRows(ctx, c, f, selectScan, selectWidth+1, func(dest []driver.Value) error {
+		joined, ok := dest[0].(string)
+		if !ok {
+			return fmt.Errorf("scan: joined row: unexpected value of type %T", dest[0])
+		}
+		if !splitSeparated(joined, &fields) {
+			// Some text holds the separator: read this row's text with
+			// lengths instead.
+			if err := repack(ctx, c, dest[selectWidth], &fields); err != nil {
+				return err
+			}
+		}
+		r, err := decodeFields(&fields, dest[:selectWidth])
+		if err != nil {
+			return err
+		}
+		return fn(r)
+	})
+}
+
+// readRows runs the query selectCols (width columns) FROM/WHERE/ORDER of f
+// on the driver connection c inside one read transaction, and calls each
+// with every row's values (dest is reused). Reading the driver's rows
+// directly skips database/sql's per-row locking and per-column conversion.
+// If the transaction cannot be ended, the connection is reported bad, so
+// the pool discards it instead of reusing a connection stuck in a
+// transaction.
+func readRows(ctx context.Context, c driverConn, f *data.RequestFilter, selectCols string, width int, each func(dest []driver.Value) error) (err error) {
 	tx, err := c.BeginTx(ctx, driver.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -305,16 +331,15 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 		}
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
-	rows, err := c.QueryContext(ctx, selectScan+from(f)+w+ol, named)
+	rows, err := c.QueryContext(ctx, selectCols+from(f)+w+ol, named)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	if n := len(rows.Columns()); n != selectWidth+1 {
-		return fmt.Errorf("scan: %d columns, want %d", n, selectWidth+1)
+	if n := len(rows.Columns()); n != width {
+		return fmt.Errorf("scan: %d columns, want %d", n, width)
 	}
-	dest := make([]driver.Value, selectWidth+1)
-	var fields textFields
+	dest := make([]driver.Value, width)
 	for {
 		if err := rows.Next(dest); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -322,22 +347,7 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 			}
 			return err
 		}
-		joined, ok := dest[0].(string)
-		if !ok {
-			return fmt.Errorf("scan: joined row: unexpected value of type %T", dest[0])
-		}
-		if !splitSeparated(joined, &fields) {
-			// Some text holds the separator: read this row's text with
-			// lengths instead.
-			if err := repack(ctx, c, dest[selectWidth], &fields); err != nil {
-				return err
-			}
-		}
-		r, err := decodeFields(&fields, dest[:selectWidth])
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
+		if err := each(dest); err != nil {
 			return err
 		}
 	}
