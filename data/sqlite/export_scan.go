@@ -91,7 +91,7 @@ func scanExportRows(ctx context.Context, c driverConn, f *data.RequestFilter, la
 		}
 		if !splitFields(joined, text[:]) {
 			// Some text holds the separator: read it again with lengths.
-			if err := repackExport(ctx, c, dest[exportWidth-1], &text); err != nil {
+			if err := repack(ctx, c, dest[exportWidth-1], exportTextColumns, text[:]); err != nil {
 				return err
 			}
 		}
@@ -117,44 +117,6 @@ func splitFields(s string, dst []string) bool {
 	}
 	dst[len(dst)-1] = s
 	return true
-}
-
-// repackExport reads the export's TEXT columns of the request with the
-// given id (a driver value) packed with lengths (packExpr).
-func repackExport(ctx context.Context, c driverConn, id driver.Value, t *exportText) error {
-	rows, err := c.QueryContext(ctx, `SELECT `+packExpr(exportTextColumns)+` FROM requests WHERE id = ?`,
-		[]driver.NamedValue{{Ordinal: 1, Value: id}})
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	v := make([]driver.Value, 1)
-	if err := rows.Next(v); err != nil {
-		return fmt.Errorf("export scan: read request %v again: %w", id, err)
-	}
-	s, ok := v[0].(string)
-	if !ok {
-		return fmt.Errorf("export scan: packed row: unexpected value of type %T", v[0])
-	}
-	for k := range t {
-		n, i := 0, 0
-		for ; i < len(s) && s[i] != ','; i++ {
-			c := s[i] - '0'
-			if c > 9 || n > len(s) {
-				break
-			}
-			n = n*10 + int(c)
-		}
-		if i == 0 || i >= len(s) || s[i] != ',' || n > len(s)-i-1 {
-			return fmt.Errorf("export scan: malformed packed row at field %s: %.20q", exportTextColumns[k], s)
-		}
-		t[k] = s[i+1 : i+1+n]
-		s = s[i+1+n:]
-	}
-	if s != "" {
-		return fmt.Errorf("export scan: packed row has %d bytes too many", len(s))
-	}
-	return nil
 }
 
 // decodeExportRow fills row from the text fields and the plain values

@@ -291,7 +291,7 @@ func scanRows(ctx context.Context, c driverConn, f *data.RequestFilter, fn func(
 		if !splitSeparated(joined, &fields) {
 			// Some text holds the separator: read this row's text with
 			// lengths instead.
-			if err := repack(ctx, c, dest[selectWidth], &fields); err != nil {
+			if err := repack(ctx, c, dest[selectWidth], packedColumns, fields[:]); err != nil {
 				return err
 			}
 		}
@@ -378,9 +378,10 @@ func queryRequests(ctx context.Context, tx *sql.Tx, sc *stmtCache, f *data.Reque
 }
 
 // repack reads the TEXT columns of the request with the given id (a
-// driver value) packed with lengths, on the connection of a running scan.
-func repack(ctx context.Context, c driverConn, id driver.Value, f *textFields) error {
-	rows, err := c.QueryContext(ctx, `SELECT `+packExpr(packedColumns)+` FROM requests WHERE id = ?`,
+// driver value) packed with lengths (packExpr) into dst, one per column, on
+// the connection of a running scan.
+func repack(ctx context.Context, c driverConn, id driver.Value, columns, dst []string) error {
+	rows, err := c.QueryContext(ctx, `SELECT `+packExpr(columns)+` FROM requests WHERE id = ?`,
 		[]driver.NamedValue{{Ordinal: 1, Value: id}})
 	if err != nil {
 		return err
@@ -394,7 +395,7 @@ func repack(ctx context.Context, c driverConn, id driver.Value, f *textFields) e
 	if !ok {
 		return fmt.Errorf("scan: packed row: unexpected value of type %T", v[0])
 	}
-	return unpackLengths(s, f)
+	return unpackLengths(s, columns, dst)
 }
 
 // UpdateRequest reads the request inside the write transaction, lets fn

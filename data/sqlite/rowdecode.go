@@ -88,9 +88,10 @@ func packExpr(cols []string) string {
 // textFields are the values of packedColumns, in order.
 type textFields [27]string
 
-// unpackLengths splits a value packed by packExpr.
-func unpackLengths(s string, f *textFields) error {
-	for k := range f {
+// unpackLengths splits a value packed by packExpr of columns into dst (one
+// field per column).
+func unpackLengths(s string, columns, dst []string) error {
+	for k := range dst {
 		n, i := 0, 0
 		for ; i < len(s) && s[i] != ','; i++ {
 			c := s[i] - '0'
@@ -100,9 +101,9 @@ func unpackLengths(s string, f *textFields) error {
 			n = n*10 + int(c)
 		}
 		if i == 0 || i >= len(s) || s[i] != ',' || n > len(s)-i-1 {
-			return fmt.Errorf("malformed packed request row at field %s: %.20q", packedColumns[k], s)
+			return fmt.Errorf("malformed packed request row at field %s: %.20q", columns[k], s)
 		}
-		f[k] = s[i+1 : i+1+n]
+		dst[k] = s[i+1 : i+1+n]
 		s = s[i+1+n:]
 	}
 	if s != "" {
@@ -139,7 +140,7 @@ func decodeRequest(v []driver.Value) (*data.Request, error) {
 		return nil, fmt.Errorf("packed request row: unexpected value of type %T", v[0])
 	}
 	var f textFields
-	if err := unpackLengths(packed, &f); err != nil {
+	if err := unpackLengths(packed, packedColumns, f[:]); err != nil {
 		return nil, err
 	}
 	return decodeFields(&f, v)
