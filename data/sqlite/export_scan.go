@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,31 +51,9 @@ func (db *DB) ScanExport(ctx context.Context, f data.RequestFilter, layers []dat
 			return fmt.Errorf("sqlite: scan export: %w", err)
 		}
 	}
-	conn, err := db.r.Conn(ctx)
-	if err != nil {
-		return wrap(ctx, "scan export", err)
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driverConn)
-		if !ok {
-			return fmt.Errorf("driver connection %T cannot run a raw scan", dc)
-		}
-		return scanExportRows(ctx, c, &f, layers, func(r *data.ExportRow) error {
-			if err := fn(r); err != nil {
-				return errStop{err}
-			}
-			return nil
-		})
+	return db.onReader(ctx, "scan export", func(c driverConn) error {
+		return scanExportRows(ctx, c, &f, layers, stopping(fn))
 	})
-	var stop errStop
-	if errors.As(err, &stop) {
-		return stop.err
-	}
-	if err != nil {
-		return wrap(ctx, "scan export", err)
-	}
-	return nil
 }
 
 // scanExportRows runs the export query of f on c inside one read

@@ -244,9 +244,18 @@ func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*d
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("sqlite: scan requests: %w", err)
 	}
+	return db.onReader(ctx, "scan requests", func(c driverConn) error {
+		return scanRows(ctx, c, &f, stopping(fn))
+	})
+}
+
+// onReader runs scan on the raw driver connection of a reader. An error of
+// the caller's callback (marked by stopping) is returned as it is, others
+// are wrapped with op.
+func (db *DB) onReader(ctx context.Context, op string, scan func(c driverConn) error) error {
 	conn, err := db.r.Conn(ctx)
 	if err != nil {
-		return wrap(ctx, "scan requests", err)
+		return wrap(ctx, op, err)
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
@@ -254,21 +263,26 @@ func (db *DB) ScanRequests(ctx context.Context, f data.RequestFilter, fn func(*d
 		if !ok {
 			return fmt.Errorf("driver connection %T cannot run a raw scan", dc)
 		}
-		return scanRows(ctx, c, &f, func(r *data.Request) error {
-			if err := fn(r); err != nil {
-				return errStop{err}
-			}
-			return nil
-		})
+		return scan(c)
 	})
 	var stop errStop
 	if errors.As(err, &stop) {
 		return stop.err
 	}
 	if err != nil {
-		return wrap(ctx, "scan requests", err)
+		return wrap(ctx, op, err)
 	}
 	return nil
+}
+
+// stopping marks the errors of the caller's fn as errStop.
+func stopping[T any](fn func(T) error) func(T) error {
+	return func(v T) error {
+		if err := fn(v); err != nil {
+			return errStop{err}
+		}
+		return nil
+	}
 }
 
 // driverConn is what scanRows needs of a driver connection
