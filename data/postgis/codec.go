@@ -94,43 +94,6 @@ func placeholders(from, n int) string {
 	return b.String()
 }
 
-// validateRequest checks what the store needs to keep a request (the
-// contract of storetest: kind, state, a received time in the numbered
-// years).
-func validateRequest(r *data.Request) error {
-	if r == nil {
-		return data.Invalid("request", "no request given")
-	}
-	if r.Kind != data.KindServiceRequest && r.Kind != data.KindCommunityConcern {
-		return data.Invalid("kind", "%q is not a request kind (service_request, community_concern)", r.Kind)
-	}
-	if _, err := data.ParseState(string(r.State)); err != nil {
-		return err
-	}
-	if r.RequestedAt.IsZero() {
-		return data.Invalid("requested_datetime", "the time the request was received is missing")
-	}
-	if y := r.RequestedAt.UTC().Year(); y < data.MinNumberYear || y > data.MaxNumberYear {
-		return data.Invalid("requested_datetime", "year %d is outside %d-%d", y, data.MinNumberYear, data.MaxNumberYear)
-	}
-	for _, t := range []time.Time{r.UpdatedAt, r.AcceptedAt, r.AssignedAt, r.CompletedAt, r.ClosedAt} {
-		if !t.IsZero() && !storableTime(t) {
-			return data.Invalid("datetime", "time %s is out of range", t)
-		}
-	}
-	if math.IsNaN(r.Lon) || math.IsNaN(r.Lat) || math.IsInf(r.Lon, 0) || math.IsInf(r.Lat, 0) {
-		return data.Invalid("lat", "coordinates must be finite numbers")
-	}
-	return nil
-}
-
-// storableTime reports whether t is inside the years both stores keep
-// (PostgreSQL holds far more; the SQLite store's text layout holds 1-9999).
-func storableTime(t time.Time) bool {
-	y := t.UTC().Year()
-	return y >= 1 && y <= 9999
-}
-
 // pointEWKB encodes a point as little-endian EWKB with SRID 4326.
 func pointEWKB(lon, lat float64) []byte {
 	b := make([]byte, 25)

@@ -63,7 +63,7 @@ const (
 // earlier ones count as updates.
 func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted, updated int, err error) {
 	for i, r := range rs {
-		if err := checkImport(r); err != nil {
+		if err := data.CheckImport(r); err != nil {
 			return 0, 0, fmt.Errorf("postgis: import requests: request %d: %w", i, err)
 		}
 	}
@@ -205,7 +205,7 @@ func readChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- import
 				c.err = err
 				break
 			}
-			if err := checkImport(r); err != nil {
+			if err := data.CheckImport(r); err != nil {
 				c.err = fmt.Errorf("request %d: %w", n, err)
 				break
 			}
@@ -226,17 +226,6 @@ func readChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- import
 			return
 		}
 	}
-}
-
-// checkImport is what ImportRequests requires of each request.
-func checkImport(r *data.Request) error {
-	if err := validateRequest(r); err != nil {
-		return err
-	}
-	if !data.ValidNumber(r.Number) {
-		return data.Invalid("service_request_id", "%q is not a tracking number", r.Number)
-	}
-	return nil
 }
 
 // importer writes the chunks of one import.

@@ -28,7 +28,7 @@ import (
 // number_counters, inserts the request and its notes and, when linked,
 // counts it on the primary and notes it there.
 func (db *DB) CreateRequest(ctx context.Context, in data.Intake) (*data.Request, bool, error) {
-	if err := validateRequest(in.Request); err != nil {
+	if err := data.CheckStorable(in.Request); err != nil {
 		return nil, false, fmt.Errorf("postgis: create request: %w", err)
 	}
 	if err := in.Candidates.Validate(); err != nil {

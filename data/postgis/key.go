@@ -21,9 +21,9 @@ func (db *DB) CreateKey(ctx context.Context, k *data.APIKey) error {
 		return fmt.Errorf("postgis: create key: %w", data.Invalid("id", "key id is empty"))
 	case len(k.Hash) == 0:
 		return fmt.Errorf("postgis: create key %q: %w", k.ID, data.Invalid("hash", "key has no hash"))
-	case k.CreatedAt.IsZero() || !storableTime(k.CreatedAt):
+	case k.CreatedAt.IsZero() || !data.StorableTime(k.CreatedAt):
 		return fmt.Errorf("postgis: create key %q: %w", k.ID, data.Invalid("created_at", "creation time is missing or out of range"))
-	case !k.RevokedAt.IsZero() && !storableTime(k.RevokedAt):
+	case !k.RevokedAt.IsZero() && !data.StorableTime(k.RevokedAt):
 		return fmt.Errorf("postgis: create key %q: %w", k.ID, data.Invalid("revoked_at", "revocation time is out of range"))
 	}
 	if _, err := data.ParseRole(string(k.Role)); err != nil {
@@ -101,7 +101,7 @@ func (db *DB) Keys(ctx context.Context) ([]*data.APIKey, error) {
 
 // RevokeKey sets a key's revocation time; a revoked key keeps its first.
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	if at.IsZero() || !storableTime(at) {
+	if at.IsZero() || !data.StorableTime(at) {
 		return fmt.Errorf("postgis: revoke key: %w", data.Invalid("at", "revocation time is missing or out of range"))
 	}
 	tag, err := db.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)

@@ -132,7 +132,7 @@ func (db *DB) UpdateRequest(ctx context.Context, number string, fn func(r *data.
 	now := time.Now().Truncate(time.Microsecond)
 	r.Number = number
 	r.UpdatedAt = now
-	if err := validateRequest(r); err != nil {
+	if err := data.CheckStorable(r); err != nil {
 		return nil, fmt.Errorf("postgis: %s: %w", op, err)
 	}
 	vals, err := encodeRequest(r)

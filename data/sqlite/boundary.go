@@ -89,10 +89,10 @@ func validateGeneration(g *data.Generation) error {
 	if _, err := data.ParseLayer(string(g.Layer)); err != nil {
 		return err
 	}
-	if g.EffectiveFrom.IsZero() || !storableTime(g.EffectiveFrom) {
+	if g.EffectiveFrom.IsZero() || !data.StorableTime(g.EffectiveFrom) {
 		return data.Invalid("effective_from", "generation %q: effective date %s is missing or out of range", g.ID, g.EffectiveFrom)
 	}
-	if !g.LoadedAt.IsZero() && !storableTime(g.LoadedAt) {
+	if !g.LoadedAt.IsZero() && !data.StorableTime(g.LoadedAt) {
 		return data.Invalid("loaded_at", "generation %q: load time %s is out of range", g.ID, g.LoadedAt)
 	}
 	if len(g.Areas) == 0 {

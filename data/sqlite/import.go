@@ -87,7 +87,7 @@ func (db *DB) importConfig() importConfig {
 // inserted (or updated) once and updated again; the last listing wins.
 func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted, updated int, err error) {
 	for i, r := range rs {
-		if err := checkImport(r); err != nil {
+		if err := data.CheckImport(r); err != nil {
 			return 0, 0, fmt.Errorf("sqlite: import requests: request %d: %w", i, err)
 		}
 	}
@@ -108,17 +108,6 @@ func (db *DB) ImportRequests(ctx context.Context, rs []*data.Request) (inserted,
 // returned. The call returns once the transaction has committed.
 func (db *DB) ImportRequestSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]) (inserted, updated int, err error) {
 	return db.importSeq(ctx, seq, db.importConfig())
-}
-
-// checkImport is what an import requires of each request.
-func checkImport(r *data.Request) error {
-	if err := validateRequest(r); err != nil {
-		return err
-	}
-	if !data.ValidNumber(r.Number) {
-		return data.Invalid("service_request_id", "%q is not a tracking number", r.Number)
-	}
-	return nil
 }
 
 // importRow is one request ready to write.
@@ -162,7 +151,7 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 				c.err = err
 				break
 			}
-			if err := checkImport(r); err != nil {
+			if err := data.CheckImport(r); err != nil {
 				c.err = fmt.Errorf("request %d: %w", n, err)
 				break
 			}

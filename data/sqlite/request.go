@@ -23,7 +23,7 @@ var _ data.Store = (*DB)(nil)
 // returns. Concurrent intakes are committed in groups (see groupCommit):
 // each is acknowledged only after the commit that holds it.
 func (db *DB) CreateRequest(ctx context.Context, in data.Intake) (*data.Request, bool, error) {
-	if err := validateRequest(in.Request); err != nil {
+	if err := data.CheckStorable(in.Request); err != nil {
 		return nil, false, fmt.Errorf("sqlite: create request: %w", err)
 	}
 	if err := in.Candidates.Validate(); err != nil {
@@ -174,7 +174,7 @@ func insertNotes(ctx context.Context, tx *sql.Tx, sc *stmtCache, requestID int64
 		return fmt.Errorf("insert note: %w", err)
 	}
 	for _, n := range notes {
-		if !storableTime(n.At) {
+		if !data.StorableTime(n.At) {
 			return data.Invalid("notes", "note time %s is out of range", n.At)
 		}
 		if _, err := s.ExecContext(ctx, requestID, formatTime(n.At), n.Actor, string(n.Event), n.Text, n.Reason, boolInt(n.Internal)); err != nil {
@@ -437,7 +437,7 @@ func (db *DB) UpdateRequest(ctx context.Context, number string, fn func(r *data.
 	now := time.Now()
 	r.Number = number
 	r.UpdatedAt = now
-	if err := validateRequest(r); err != nil {
+	if err := data.CheckStorable(r); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	vals, err := encodeRequest(r)

@@ -65,31 +65,6 @@ var (
 	updateRequest = "UPDATE requests SET " + strings.Join(requestColumns[1:], " = ?, ") + " = ? WHERE number = ?"
 )
 
-// validateRequest checks what a store needs to keep a request.
-func validateRequest(r *data.Request) error {
-	if r == nil {
-		return data.Invalid("request", "no request given")
-	}
-	if r.Kind != data.KindServiceRequest && r.Kind != data.KindCommunityConcern {
-		return data.Invalid("kind", "%q is not a request kind (service_request, community_concern)", r.Kind)
-	}
-	if _, err := data.ParseState(string(r.State)); err != nil {
-		return err
-	}
-	if r.RequestedAt.IsZero() {
-		return data.Invalid("requested_datetime", "the time the request was received is missing")
-	}
-	if y := r.RequestedAt.UTC().Year(); y < data.MinNumberYear || y > data.MaxNumberYear {
-		return data.Invalid("requested_datetime", "year %d is outside %d-%d", y, data.MinNumberYear, data.MaxNumberYear)
-	}
-	for _, t := range []time.Time{r.UpdatedAt, r.AcceptedAt, r.AssignedAt, r.CompletedAt, r.ClosedAt} {
-		if !t.IsZero() && !storableTime(t) {
-			return data.Invalid("datetime", "time %s is out of range", t)
-		}
-	}
-	return nil
-}
-
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil

@@ -69,9 +69,3 @@ func daysIn(month, year int) int {
 	}
 	return 31
 }
-
-// storableTime reports whether t fits the fixed-width layout (years 1-9999).
-func storableTime(t time.Time) bool {
-	y := t.UTC().Year()
-	return y >= 1 && y <= 9999
-}
