@@ -7,5 +7,6 @@
 // It depends on no store, no network and no other geo311 package. Store
 // implementations live in subpackages named after what they depend on
 // (data/sqlite, data/postgis); data/storetest is the contract suite every
-// store passes.
+// store passes, and CheckStorable and CheckImport (storable.go) are the
+// checks every store makes of a request before it keeps it.
 package data
