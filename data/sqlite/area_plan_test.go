@@ -47,26 +47,7 @@ func TestAreaFilterPlans(t *testing.T) {
 			{"custom layer", data.RequestFilter{Areas: []data.AreaRef{{Layer: "ssa", ID: "23"}}, Limit: 10},
 				"SEARCH request_areas USING PRIMARY KEY (layer=? AND area_id=?)"},
 		} {
-			w, args := where(&tc.f)
-			ol, oargs := orderLimit(&tc.f)
-			rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+selectColumns+from(&tc.f)+w+ol, append(args, oargs...)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			rows.Close()
-			p := strings.Join(plan, " | ")
+			p := queryPlan(t, db.r, &tc.f)
 			if !strings.Contains(p, tc.want) || strings.Contains(p, "requests_status") || strings.Contains(p, "SCAN r") {
 				t.Errorf("statistics %v, %s: plan %q, want %q", stats, tc.name, p, tc.want)
 			}

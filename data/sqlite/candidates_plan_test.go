@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -30,27 +32,36 @@ func TestIntakeCandidatesPlan(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		w, args := where(&f)
-		ol, oargs := orderLimit(&f)
-		rows, err := db.w.QueryContext(ctx, `EXPLAIN QUERY PLAN `+selectColumns+from(&f)+w+ol, append(args, oargs...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-		if p := strings.Join(plan, " | "); !strings.Contains(p, want) {
+		if p := queryPlan(t, db.w, &f); !strings.Contains(p, want) {
 			t.Errorf("statistics %v: plan %q, want %q", stats, p, want)
 		}
 	}
+}
+
+// queryPlan returns SQLite's EXPLAIN QUERY PLAN of the request query of f
+// on q, its details joined by " | ".
+func queryPlan(t testing.TB, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, f *data.RequestFilter) string {
+	t.Helper()
+	w, args := where(f)
+	ol, oargs := orderLimit(f)
+	rows, err := q.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+selectColumns+from(f)+w+ol, append(args, oargs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, " | ")
 }

@@ -236,23 +236,7 @@ func TestQueryPlans(t *testing.T) {
 		{"dedupe candidates", data.RequestFilter{ServiceCodes: []string{"PHF"}, Status: "open", Duplicates: data.DuplicatesExclude,
 			Near: &data.Circle{Lon: -87.63, Lat: 41.88, RadiusM: 50}}, "SEARCH r USING INDEX requests_zkey (zkey>? AND zkey<?)"},
 	} {
-		w, args := where(&tc.f)
-		ol, oargs := orderLimit(&tc.f)
-		rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+selectColumns+from(&tc.f)+w+ol, append(args, oargs...)...)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, " | ")
+		p := queryPlan(t, db.r, &tc.f)
 		if !strings.Contains(p, tc.want) {
 			t.Errorf("%s: plan %q does not use %s", tc.name, p, tc.want)
 		}
