@@ -47,8 +47,8 @@ func credential(r *http.Request) string {
 }
 
 // authenticate checks a secret: the legacy admin key (constant time over
-// digests), or an API key looked up by the id inside the secret, verified in
-// constant time and active now. Errors are ErrUnauthorized and say nothing
+// digests), or an API key looked up by the id inside the secret (in s.keys,
+// else the store), verified in constant time and active now. Errors are ErrUnauthorized and say nothing
 // about which part failed.
 func (s *server) authenticate(ctx context.Context, secret string) (*principal, error) {
 	if secret == "" {
@@ -65,14 +65,17 @@ func (s *server) authenticate(ctx context.Context, secret string) (*principal, e
 	if err != nil {
 		return nil, unknown
 	}
-	k, err := s.app.store.Key(ctx, id)
-	if errors.Is(err, data.ErrNotFound) {
-		return nil, unknown
+	now := s.now()
+	k, ok := s.keys.get(id, now)
+	if !ok {
+		if k, err = s.app.store.Key(ctx, id); errors.Is(err, data.ErrNotFound) {
+			return nil, unknown
+		} else if err != nil {
+			return nil, err
+		}
+		s.keys.put(k, now)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if !k.Verify(secret) || !k.Active(s.now()) {
+	if !k.Verify(secret) || !k.Active(now) {
 		return nil, unknown
 	}
 	return &principal{key: k}, nil

@@ -33,6 +33,10 @@ type Config struct {
 	BatchTimeout    time.Duration // GEO311_BATCH_TIMEOUT, --batch-timeout
 	ShutdownTimeout time.Duration // GEO311_SHUTDOWN_TIMEOUT, --shutdown-timeout
 	ReloadInterval  time.Duration // GEO311_RELOAD_INTERVAL, --reload-interval
+	// KeyCacheTTL is how long a server reuses an API key it read from the
+	// store; a key revoked by another process is refused within it (0:
+	// read the store on every request).
+	KeyCacheTTL time.Duration // GEO311_KEY_CACHE_TTL, --key-cache-ttl
 
 	// AdminKey authorises boundary upload and activation (Authorization:
 	// Bearer). Empty disables those endpoints. Never logged or printed.
@@ -78,6 +82,7 @@ func defaultConfig() Config {
 		BatchTimeout:    15 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
 		ReloadInterval:  30 * time.Second,
+		KeyCacheTTL:     5 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "text",
 		PINIterations:   data.PINIterations,
@@ -154,6 +159,7 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	dur("BATCH_TIMEOUT", &c.BatchTimeout)
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("RELOAD_INTERVAL", &c.ReloadInterval)
+	dur("KEY_CACHE_TTL", &c.KeyCacheTTL)
 	str("ADMIN_KEY", &c.AdminKey)
 	str("CONTENT_WORDS", &c.ContentWords)
 	str("WEB_INTAKE_KEY", &c.WebIntakeKey)
@@ -214,6 +220,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WebIntakeKey, "web-intake-key", c.WebIntakeKey, "`secret` of the intake key the web page files requests with; public by nature (default with --demo: a fresh demo key) [GEO311_WEB_INTAKE_KEY]")
 	fs.IntVar(&c.PINIterations, "pin-iterations", c.PINIterations, "PBKDF2 rounds of new concern PINs (lower only for tests and demos) [GEO311_PIN_ITERATIONS]")
 	fs.DurationVar(&c.ReloadInterval, "reload-interval", c.ReloadInterval, "how often to check the store for activated generations (0: never) [GEO311_RELOAD_INTERVAL]")
+	fs.DurationVar(&c.KeyCacheTTL, "key-cache-ttl", c.KeyCacheTTL, "how long to reuse an API key read from the store; a key revoked elsewhere is refused within it (0: read it on every request) [GEO311_KEY_CACHE_TTL]")
 	c.readFlags(fs)
 }
 
@@ -316,6 +323,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReloadInterval < 0 {
 		errs = append(errs, settingError("reload-interval", "must not be negative"))
+	}
+	if c.KeyCacheTTL < 0 || c.KeyCacheTTL > time.Hour {
+		errs = append(errs, settingError("key-cache-ttl", "must be between 0 and 1h, got %v", c.KeyCacheTTL))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, settingError("log-level", "%v", err))

@@ -51,14 +51,15 @@ func TestConfigDemoDatabase(t *testing.T) {
 
 func TestConfigValidateNamesSettings(t *testing.T) {
 	c := defaultConfig()
-	c.Addr, c.DatabaseURL, c.Jurisdiction, c.MaxBodyBytes, c.WriteTimeout, c.LogLevel, c.LogFormat =
-		"x", "mysql://", "gotham", 0, -1, "loud", "xml"
+	c.Addr, c.DatabaseURL, c.Jurisdiction, c.MaxBodyBytes, c.WriteTimeout, c.LogLevel, c.LogFormat, c.KeyCacheTTL =
+		"x", "mysql://", "gotham", 0, -1, "loud", "xml", -time.Second
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"--addr (GEO311_ADDR)", "--database-url (GEO311_DATABASE_URL)", "--jurisdiction (GEO311_JURISDICTION)",
-		"--max-body (GEO311_MAX_BODY)", "--write-timeout (GEO311_WRITE_TIMEOUT)", "--log-level (GEO311_LOG_LEVEL)", "--log-format (GEO311_LOG_FORMAT)"} {
+		"--max-body (GEO311_MAX_BODY)", "--write-timeout (GEO311_WRITE_TIMEOUT)", "--log-level (GEO311_LOG_LEVEL)", "--log-format (GEO311_LOG_FORMAT)",
+		"--key-cache-ttl (GEO311_KEY_CACHE_TTL)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -52,6 +52,7 @@
 //	--batch-timeout     GEO311_BATCH_TIMEOUT     15m
 //	--shutdown-timeout  GEO311_SHUTDOWN_TIMEOUT  30s
 //	--reload-interval   GEO311_RELOAD_INTERVAL   30s (0: never)
+//	--key-cache-ttl     GEO311_KEY_CACHE_TTL     5s (a key revoked elsewhere is refused within it; 0: no cache)
 //	--log-level         GEO311_LOG_LEVEL         info
 //	--log-format        GEO311_LOG_FORMAT        text (or json)
 //	                    GEO311_ADMIN_KEY         (unset: admin endpoints answer 403; at least 16 characters; never logged)

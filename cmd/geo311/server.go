@@ -35,6 +35,8 @@ type server struct {
 	dummyHash func() []byte
 	// metrics are the server's Prometheus metrics (metrics.go), GET /metrics.
 	metrics *metrics
+	// keys holds API keys read from the store for --key-cache-ttl.
+	keys *keyCache
 }
 
 // NewServer returns geo311's HTTP API: every route is in routes.go; around
@@ -43,7 +45,7 @@ func NewServer(d serverDeps) http.Handler {
 	if d.now == nil {
 		d.now = time.Now
 	}
-	s := &server{serverDeps: d, j: d.app.j, limits: newLimits(), pins: newPinCache(), metrics: newMetrics(d.app)}
+	s := &server{serverDeps: d, j: d.app.j, limits: newLimits(), pins: newPinCache(), metrics: newMetrics(d.app), keys: newKeyCache(d.cfg.KeyCacheTTL)}
 	s.dummyHash = sync.OnceValue(func() []byte {
 		h, _ := data.HashPIN("00000000", d.cfg.PINIterations)
 		return h
