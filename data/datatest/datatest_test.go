@@ -2,8 +2,10 @@ package datatest
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestSharedDirFromEnv(t *testing.T) {
@@ -48,5 +50,36 @@ func TestProcessCPUAdvances(t *testing.T) {
 	}
 	if d <= 0 {
 		t.Fatalf("CPU time did not advance over a busy loop: %v", d)
+	}
+}
+
+func TestTreeCPUCountsChildren(t *testing.T) {
+	if _, ok := TreeCPU(os.Getpid()); !ok {
+		t.Skip("no /proc on this platform")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	before, _ := TreeCPU(os.Getpid())
+	// A child that burns about half a second of CPU and is then reaped:
+	// its time must show up as the parent's (cutime).
+	cmd := exec.Command(sh, "-c", `i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done`)
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	child := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	after, ok := TreeCPU(os.Getpid())
+	if !ok {
+		t.Fatal("TreeCPU failed for a live process")
+	}
+	if child < 50*time.Millisecond {
+		t.Skipf("the child used only %v: too little to tell from tick rounding", child)
+	}
+	if got := after - before; got < child-20*time.Millisecond {
+		t.Fatalf("TreeCPU grew by %v across a child that used %v", got, child)
+	}
+	if _, ok := TreeCPU(-1); ok {
+		t.Fatal("TreeCPU(-1) reported a time")
 	}
 }

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package datatest
+
+import "time"
+
+// TreeCPU returns false: only Linux's /proc tells a process tree's CPU time.
+func TreeCPU(pid int) (time.Duration, bool) { return 0, false }
