@@ -140,7 +140,12 @@ type Intake struct {
 	// primaries, also across processes.
 	LockKeys []int64
 	// Candidates selects the open requests Decide sees, read inside the
-	// transaction after the locks are held.
+	// transaction after the locks are held. Each candidate carries at least
+	// the fields deduplication reads: Number, Kind, ServiceCode,
+	// ServiceName, State, Lon, Lat, H3, Address, Description, RequestedAt,
+	// UpdatedAt, ClosedAt, Duplicate, ParentNumber, DuplicateCount and
+	// MeToo. A store may leave the others (areas, attributes, contact...)
+	// unset, and PostGIS does: reading them cost every intake.
 	Candidates RequestFilter
 	// Decide, if set, chooses a primary among the candidates. A non-nil
 	// link makes the new request a duplicate of link.Primary (a root: the

@@ -336,9 +336,9 @@ func (g *groupCommit) commitBatched(ctx context.Context, group []*intakeJob, res
 			continue
 		}
 		q := filterQuery(&j.in.Candidates)
-		b.Queue(selectRequest+q.where()+q.orderLimit(&j.in.Candidates), q.args...).Query(func(rows pgx.Rows) error {
+		b.Queue(selectCandidate+q.where()+q.orderLimit(&j.in.Candidates), q.args...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				c, err := scanRequest(rows)
+				c, err := scanCandidate(rows)
 				if err != nil {
 					return err
 				}
@@ -731,9 +731,9 @@ func createInTx(ctx context.Context, tx pgx.Tx, in data.Intake, prefix string, n
 	if in.Decide != nil {
 		var cands []*data.Request
 		q := filterQuery(&in.Candidates)
-		b.Queue(selectRequest+q.where()+q.orderLimit(&in.Candidates), q.args...).Query(func(rows pgx.Rows) error {
+		b.Queue(selectCandidate+q.where()+q.orderLimit(&in.Candidates), q.args...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				c, err := scanRequest(rows)
+				c, err := scanCandidate(rows)
 				if err != nil {
 					return err
 				}

@@ -36,6 +36,7 @@ func TestRequestStore(t *testing.T, open func(t *testing.T) data.Store) {
 		{"IdempotencyConcurrent", testRequestIdempotencyConcurrent},
 		{"Decide", testRequestDecide},
 		{"DecideErrors", testRequestDecideErrors},
+		{"DecideCandidateFields", testRequestDecideCandidateFields},
 		{"DedupeConcurrent", testRequestDedupeConcurrent},
 		{"NotFound", testRequestNotFound},
 		{"Filters", testRequestFilters},
