@@ -9,9 +9,10 @@ import (
 )
 
 // decodeAreaRefs decodes a JSON array of data.AreaRef as encoding/json
-// would, with a fast path for what PostgreSQL prints for the areas and
-// recorded_areas columns (jsonb output: objects of plain strings under the
-// keys layer, id, name and generation). Anything else (escapes, other keys
+// would, with a fast path for what the areas and recorded_areas columns
+// hold (the store's JSON, or jsonb's output in rows written before
+// migration 0007: objects of plain strings under the keys layer, id, name
+// and generation, in any order and spacing). Anything else (escapes, other keys
 // or value types, invalid UTF-8, unusual spacing) goes to encoding/json, so
 // the result is always json.Unmarshal's. Decoding the areas with
 // encoding/json was a third of the CPU of ScanRequests.

@@ -14,12 +14,14 @@ import (
 )
 
 // writeColumns are the columns the store writes for a request, in the order
-// encodeRequest returns their values. geom, the H3 parents and the area
-// columns are derived from other fields in Go at write time.
+// encodeRequest returns their values. geom, the H3 parents, the area
+// columns and custom_areas are derived from other fields in Go at write
+// time. areas, recorded_areas, attributes and contact are text holding JSON
+// (migration 0007: the server does not parse them on write).
 var writeColumns = []string{
 	"number", "jurisdiction", "kind", "service_code", "service_name", "state", "description",
 	"lon", "lat", "geom", "address", "address_id", "zip", "h3", "h3_r7", "h3_r8",
-	"areas", "beat", "sector", "district", "ward", "community_area", "precinct",
+	"areas", "custom_areas", "beat", "sector", "district", "ward", "community_area", "precinct",
 	"department", "unit", "assigned_to", "origin",
 	"requested_at", "updated_at", "accepted_at", "assigned_at", "completed_at", "closed_at",
 	"sla_days", "extension_days", "extensions", "reassignments",
@@ -153,9 +155,37 @@ func encodeAreas(as []data.AreaRef) (string, error) {
 	return string(b), err
 }
 
+// customAreas returns the areas of as whose layer has no column of its
+// own (areaColumns), in order: the custom_areas column, which is NULL when
+// there are none. It is geo311_custom_areas of migration 0006 in Go
+// (TestCustomAreasColumn checks both agree).
+func customAreas(as []data.AreaRef) []data.AreaRef {
+	var out []data.AreaRef
+	for _, a := range as {
+		if _, ok := areaColumns[a.Layer]; !ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// encodeCustomAreas is the value of custom_areas for areas: nil (NULL)
+// without custom ones, else their JSON array.
+func encodeCustomAreas(as []data.AreaRef) (any, error) {
+	custom := customAreas(as)
+	if len(custom) == 0 {
+		return nil, nil
+	}
+	return encodeAreas(custom)
+}
+
 // encodeRequest returns the values of writeColumns for r.
 func encodeRequest(r *data.Request) ([]any, error) {
 	areas, err := encodeAreas(r.Areas)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := encodeCustomAreas(r.Areas)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +222,7 @@ func encodeRequest(r *data.Request) ([]any, error) {
 		r.Number, r.Jurisdiction, string(r.Kind), r.ServiceCode, r.ServiceName, string(r.State), r.Description,
 		r.Lon, r.Lat, pointEWKB(r.Lon, r.Lat), r.Address, r.AddressID, r.ZIP,
 		int64(r.H3), h3Column(r.H3, 7), h3Column(r.H3, 8),
-		areas, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5],
+		areas, custom, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5],
 		r.Department, r.Unit, r.AssignedTo, string(r.Origin),
 		r.RequestedAt, updated, nullTime(r.AcceptedAt), nullTime(r.AssignedAt), nullTime(r.CompletedAt), nullTime(r.ClosedAt),
 		r.SLADays, r.ExtensionDays, r.Extensions, r.Reassignments,

@@ -103,6 +103,13 @@ func appendCopyRow(b []byte, r *data.Request) ([]byte, error) {
 		}
 	}
 	b = copyAreas(b, r.Areas)
+	if custom := customAreas(r.Areas); len(custom) > 0 {
+		at := len(b)
+		b = appendAreasJSON(append(b, 0, 0, 0, 0, 1), custom) // jsonb version 1
+		binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	} else {
+		b = copyNull(b)
+	}
 	for _, c := range cols {
 		b = copyText(b, c)
 	}
@@ -145,18 +152,18 @@ func appendCopyRow(b []byte, r *data.Request) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		b = copyJSONB(b, j)
+		b = copyJSONText(b, j)
 	} else {
-		b = copyJSONB(b, []byte("{}"))
+		b = copyText(b, "{}")
 	}
 	if !r.Contact.Empty() {
 		j, err := json.Marshal(r.Contact)
 		if err != nil {
 			return nil, err
 		}
-		b = copyJSONB(b, j)
+		b = copyJSONText(b, j)
 	} else {
-		b = copyJSONB(b, []byte("{}"))
+		b = copyText(b, "{}")
 	}
 	if len(r.PINHash) > 0 {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(r.PINHash)))
@@ -209,17 +216,26 @@ func copyTime(b []byte, t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(us))
 }
 
-// copyJSONB writes a jsonb value: version 1, then the JSON text.
-func copyJSONB(b, j []byte) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(j)+1))
-	b = append(b, 1)
+// copyJSONText writes JSON into a text column.
+func copyJSONText(b, j []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(j)))
 	return append(b, j...)
 }
 
-// copyAreas writes area references as the jsonb array encodeAreas makes.
+// copyAreas writes area references into a text column as the JSON array
+// encodeAreas makes.
 func copyAreas(b []byte, as []data.AreaRef) []byte {
 	at := len(b)
-	b = append(b, 0, 0, 0, 0, 1, '[')
+	b = append(b, 0, 0, 0, 0)
+	b = appendAreasJSON(b, as)
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b
+}
+
+// appendAreasJSON appends area references as the JSON array encodeAreas
+// makes.
+func appendAreasJSON(b []byte, as []data.AreaRef) []byte {
+	b = append(b, '[')
 	for i, a := range as {
 		if i > 0 {
 			b = append(b, ',')
@@ -236,9 +252,7 @@ func copyAreas(b []byte, as []data.AreaRef) []byte {
 		b = appendJSONString(b, a.Generation)
 		b = append(b, '}')
 	}
-	b = append(b, ']')
-	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
-	return b
+	return append(b, ']')
 }
 
 // appendJSONString appends s as a JSON string. Printable ASCII without

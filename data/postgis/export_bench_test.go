@@ -23,7 +23,9 @@ import (
 // RFC 3339 through to_char, so the comparison does not favour geo311).
 func copyCSVExpr(col string) (string, bool) {
 	switch col {
-	case "number", "status", "requested_at", "updated_at", "closed_at",
+	case "status":
+		return "geo311_status(r.state)", true
+	case "number", "requested_at", "updated_at", "closed_at",
 		"duplicate", "duplicate_count", "me_too", "police_related":
 		return "r." + col, true
 	case "kind", "service_code", "service_name", "state", "department", "unit", "origin",

@@ -75,7 +75,8 @@ const exportLayerAt = 8 // index in exportColumns where the layer columns go
 // exportSelect returns the select list for layers: a well-known layer is
 // its column (the first area of the layer with an id, written by
 // encodeRequest), any other layer the id of the first such area in the
-// areas array, its name a parameter of q.
+// custom_areas array (the areas of the layers without a column, in areas
+// order), its name a parameter of q.
 func exportSelect(q *sqlQuery, layers []data.Layer) (string, []uint32, error) {
 	var b strings.Builder
 	oids := make([]uint32, 0, len(exportColumns)+len(layers))
@@ -97,7 +98,7 @@ func exportSelect(q *sqlQuery, layers []data.Layer) (string, []uint32, error) {
 			add(exportColumn{"r." + col, pgtype.TextOID})
 			continue
 		}
-		add(exportColumn{"coalesce((SELECT a.v->>'id' FROM jsonb_array_elements(r.areas) WITH ORDINALITY a(v, i)" +
+		add(exportColumn{"coalesce((SELECT a.v->>'id' FROM jsonb_array_elements(r.custom_areas) WITH ORDINALITY a(v, i)" +
 			" WHERE a.v->>'layer' = " + q.arg(string(l)) + "::text AND a.v->>'id' <> '' ORDER BY a.i LIMIT 1), '')", pgtype.TextOID})
 	}
 	for _, c := range exportColumns[exportLayerAt:] {

@@ -9,11 +9,13 @@ import (
 	"github.com/geo311/geo311/data"
 )
 
-// TestCustomAreasFunction: geo311_custom_areas (migration 0006) drops
-// exactly the layers that have their own column (areaColumns), so that a
+// TestCustomAreasColumn: geo311_custom_areas (migration 0006; migration
+// 0007 filled custom_areas of the rows stored with it) drops exactly the
+// layers that have their own column (areaColumns), and custom_areas as the
+// store writes it (customAreas) is its answer, NULL when empty: a
 // custom-layer filter finds every request routed to that layer and the
 // partial GIN index holds no row of a city without custom layers.
-func TestCustomAreasFunction(t *testing.T) {
+func TestCustomAreasColumn(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
 	custom := func(areas string) string {
@@ -37,35 +39,35 @@ func TestCustomAreasFunction(t *testing.T) {
 	if got := custom(`[]`); got != "[]" {
 		t.Errorf("no areas: %s", got)
 	}
-	// The partial index's predicate: true for every row with a custom area.
-	for _, tc := range []struct {
-		areas                                      string
-		beat, sector, district, ward, ca, precinct string
-		want                                       bool
-	}{
-		{`[]`, "", "", "", "", "", "", false},
-		{`[{"layer": "beat", "id": "0111"}, {"layer": "district", "id": "01"}]`, "0111", "", "01", "", "", "", false},
-		{`[{"layer": "beat", "id": "0111"}, {"layer": "zone", "id": "Z1"}]`, "0111", "", "", "", "", "", true},
-		{`[{"layer": "zone", "id": "Z1"}]`, "", "", "", "", "", "", true},
-		{`[{"layer": "beat", "id": "0111"}, {"layer": "sector", "id": "011"}, {"layer": "district", "id": "01"}, {"layer": "ward", "id": "2"},
-			{"layer": "community_area", "id": "32"}, {"layer": "precinct", "id": "5"}, {"layer": "zone", "id": "Z1"}]`, "0111", "011", "01", "2", "32", "5", true},
-		// Two beats: the second one only in areas; harmlessly indexed.
-		{`[{"layer": "beat", "id": "0111"}, {"layer": "beat", "id": "0112"}]`, "0111", "", "", "", "", "", true},
-	} {
-		var got bool
-		if err := db.pool.QueryRow(ctx, `SELECT geo311_has_custom_areas($1::jsonb, $2, $3, $4, $5, $6, $7)`,
-			tc.areas, tc.beat, tc.sector, tc.district, tc.ward, tc.ca, tc.precinct).Scan(&got); err != nil {
-			t.Fatal(err)
-		}
-		if got != tc.want {
-			t.Errorf("geo311_has_custom_areas(%s, ...) = %v, want %v", tc.areas, got, tc.want)
-		}
+	// custom_areas (migration 0007), written by Go, is the function's
+	// answer for the same areas; NULL where it is empty.
+	rs := variedRequests(14, 0)
+	rs[0].Areas = append(rs[0].Areas, data.AreaRef{Layer: "zone", ID: `Z<"&\x`, Name: "Zone \u00e9", Generation: "zone@1"},
+		data.AreaRef{Layer: "Beat", ID: "7"}, data.AreaRef{Layer: data.LayerWard, ID: "8"})
+	if _, _, err := db.ImportRequests(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	var wrong []string
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(array_agg(number), '{}') FROM requests
+		WHERE custom_areas IS DISTINCT FROM nullif(geo311_custom_areas(areas::jsonb), '[]'::jsonb)`).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if len(wrong) > 0 {
+		t.Errorf("custom_areas differs from geo311_custom_areas(areas) in %v", wrong)
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM requests WHERE custom_areas IS NOT NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 || n == len(rs) {
+		t.Errorf("%d of %d rows have custom areas: the fixture does not tell them apart", n, len(rs))
 	}
 }
 
 // TestStatusThroughState: a status filter (answered through state since
-// migration 0006) finds a request of every state under the status the
-// generated column gives it.
+// migration 0006) finds a request of every state under the status
+// geo311_status (migration 0007, which dropped the generated column) gives
+// it.
 func TestStatusThroughState(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
@@ -81,13 +83,13 @@ func TestStatusThroughState(t *testing.T) {
 			t.Fatal(err)
 		}
 		var status string
-		if err := db.pool.QueryRow(ctx, `SELECT status FROM requests WHERE number = $1`, r.Number).Scan(&status); err != nil {
+		if err := db.pool.QueryRow(ctx, `SELECT geo311_status(state) FROM requests WHERE number = $1`, r.Number).Scan(&status); err != nil {
 			t.Fatal(err)
 		}
 		want[status] = append(want[status], r.Number)
 	}
 	if len(want["open"]) != 4 || len(want["closed"]) != 2 {
-		t.Fatalf("generated status per state: %v", want)
+		t.Fatalf("status per state: %v", want)
 	}
 	for status, numbers := range want {
 		for _, cells := range [][]uint64{nil, {0x892664c1a8fffff}} { // both forms of the condition

@@ -62,9 +62,10 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 			// With cells, requests_h3_window is the narrow index (a few
 			// cells around a point). On a table whose statistics lag its
 			// growth the planner would rather walk requests_state over every
-			// open request of the window: as an expression the status is
-			// only a filter (SQLite's filter does the same with +r.closed).
-			add("(r.status || '') = " + q.arg(f.Status))
+			// open request of the window: as an expression of state the
+			// status is only a filter (SQLite's filter does the same with
+			// +r.closed).
+			add("geo311_status(r.state) = " + q.arg(f.Status))
 		} else {
 			// status is generated from state: (state, requested_at)
 			// answers it (migration 0006 dropped the status index).
@@ -101,11 +102,12 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 			add("r." + col + " = " + q.arg(a.ID))
 			continue
 		}
-		// Custom layers: containment on the custom areas, whose partial
-		// GIN index (requests_custom_areas) holds only the rows that may
-		// have some; the first condition is its predicate (migration 0006).
+		// Custom layers: containment on custom_areas (the areas of the
+		// layers without a column, NULL when none), whose partial GIN index
+		// (requests_custom_areas) holds only the rows that have some
+		// (migration 0007).
 		b, _ := json.Marshal([]map[string]string{{"layer": string(a.Layer), "id": a.ID}})
-		add("geo311_has_custom_areas(r.areas, r.beat, r.sector, r.district, r.ward, r.community_area, r.precinct) AND geo311_custom_areas(r.areas) @> " + q.arg(string(b)) + "::jsonb")
+		add("r.custom_areas IS NOT NULL AND r.custom_areas @> " + q.arg(string(b)) + "::jsonb")
 	}
 	if b := f.BBox; b != nil {
 		// && on the GiST index compares float4 boxes rounded outwards: a

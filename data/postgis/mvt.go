@@ -65,7 +65,7 @@ func (db *DB) RequestsMVT(ctx context.Context, z, x, y int, f data.RequestFilter
 	sql := `SELECT ST_AsMVT(m, 'requests', ` + strconv.Itoa(MVTExtent) + `, 'geom', 'id') FROM (
 		SELECT ` + mvtFeatureID + ` AS id,
 			r.service_code AS type,
-			r.status,
+			geo311_status(r.state) AS status,
 			greatest(0, floor(extract(epoch FROM now() - r.requested_at) / 86400))::bigint AS age_days,
 			ST_AsMVTGeom(ST_Transform(r.geom, 3857), ST_TileEnvelope(` + zp + `, ` + xp + `, ` + yp + `),
 				` + strconv.Itoa(MVTExtent) + `, ` + strconv.Itoa(MVTBuffer) + `, true) AS geom

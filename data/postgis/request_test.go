@@ -225,7 +225,7 @@ func TestImportCounts(t *testing.T) {
 }
 
 // TestStoredColumns checks the derived columns the SQL side relies on:
-// geom equals lon/lat, H3 parents, area columns, status.
+// geom equals lon/lat, H3 parents, area columns, custom areas, status.
 func TestStoredColumns(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
@@ -243,9 +243,11 @@ func TestStoredColumns(t *testing.T) {
 		x, y                             float64
 		h, h7, h8                        int64
 		beat, district, ward, ca, status string
+		custom                           string
 	)
-	if err := db.pool.QueryRow(ctx, `SELECT ST_X(geom), ST_Y(geom), h3, h3_r7, h3_r8, beat, district, ward, community_area, status
-		FROM requests WHERE number = $1`, r.Number).Scan(&x, &y, &h, &h7, &h8, &beat, &district, &ward, &ca, &status); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT ST_X(geom), ST_Y(geom), h3, h3_r7, h3_r8, beat, district, ward, community_area,
+		geo311_status(state), custom_areas::text
+		FROM requests WHERE number = $1`, r.Number).Scan(&x, &y, &h, &h7, &h8, &beat, &district, &ward, &ca, &status, &custom); err != nil {
 		t.Fatal(err)
 	}
 	p7, p8 := c.Parent(7), c.Parent(8)
@@ -254,6 +256,9 @@ func TestStoredColumns(t *testing.T) {
 	}
 	if beat != "0122" || district != "01" || ward != "" || ca != "32" || status != "closed" {
 		t.Errorf("area columns %q %q %q %q, status %q", beat, district, ward, ca, status)
+	}
+	if custom != `[{"id": "Z1", "layer": "zone", "generation": ""}]` {
+		t.Errorf("custom_areas %s", custom)
 	}
 	n, err := db.CountRequests(ctx, data.RequestFilter{Areas: []data.AreaRef{{Layer: "zone", ID: "Z1"}, {Layer: data.LayerBeat, ID: "0122"}}})
 	if err != nil || n != 1 {

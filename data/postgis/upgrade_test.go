@@ -47,6 +47,7 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 	const lon, lat = -87.695, 41.855
 	cell := h3.LatLngToCell(lat, lon, data.H3Resolution)
 	cell5 := h3.LatLngToCell(lat, lon-0.02, data.H3Resolution) // apart from the v3 rows' cell
+	cell6 := h3.LatLngToCell(lat, lon+0.02, data.H3Resolution) // and from the v5 row's
 	areas := `[{"layer":"beat","id":"0111","generation":"beat@2012-12-19"},{"layer":"district","id":"011","generation":"district@2012-12-19"},{"layer":"ward","id":"7","generation":"ward@2015-05-18"}]`
 	requested := time.Date(2026, 2, 3, 15, 4, 5, 123456000, time.UTC) // timestamptz keeps microseconds
 	square := orb.MultiPolygon{{{{-87.70, 41.85}, {-87.69, 41.85}, {-87.69, 41.86}, {-87.70, 41.86}, {-87.70, 41.85}}}}
@@ -213,6 +214,80 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 			}
 			if rs, err := db.Requests(ctx, data.RequestFilter{Areas: []data.AreaRef{{Layer: "zone", ID: "Z8"}}}); err != nil || len(rs) != 0 {
 				t.Errorf("another zone after upgrade: %v %v", rs, err)
+			}
+		}},
+		{version: 6, name: "jsonb areas, attributes and contact, generated status", write: func(ctx context.Context, tx pgx.Tx) error {
+			// As the v6 store wrote them: jsonb, the status generated.
+			_, err := tx.Exec(ctx, `INSERT INTO requests (number, jurisdiction, kind, service_code, state, lon, lat, geom, h3,
+					areas, beat, sector, ward, requested_at, updated_at, closed_at, attributes, contact, recorded_areas)
+				VALUES ('SR26-00000060', 'chicago', 'service_request', 'SGA', 'not_accepted', $1, $2, ST_SetSRID(ST_MakePoint($1, $2), 4326), $3,
+					'[{"layer":"beat","id":"0111","generation":"beat@2012-12-19"},{"layer":"zone","id":"Y<7>","name":"Zone \u00e9","generation":"zone@2020-01-01"},
+					  {"layer":"sector","id":"011","generation":"sector@2012-12-19"},{"layer":"zone","id":"Y8","generation":"zone@2020-01-01"},
+					  {"layer":"ward","id":"2","generation":"ward@2023-05-15"}]',
+					'0111', '011', '2', '2026-04-01T10:00:00Z', '2026-04-02T10:00:00Z', '2026-04-02T10:00:00Z',
+					'{"WHERE":["curb","alley"],"A":[]}', '{"first_name":"Bo","phone":"312-555-0199"}',
+					'[{"layer":"ward","id":"1","generation":"ward@2015-05-18"}]')`,
+				lon+0.02, lat, int64(cell6))
+			return err
+		}, check: func(t *testing.T, db *DB) {
+			// Migration 0007 turned the JSON columns into text, moved the
+			// custom layers' areas to custom_areas and dropped the
+			// generated status: the row reads back whole and every filter
+			// still finds it.
+			ctx := t.Context()
+			r, err := db.Request(ctx, "SR26-00000060")
+			if err != nil {
+				t.Fatalf("request written at v6: %v", err)
+			}
+			wantAreas := []data.AreaRef{
+				{Layer: data.LayerBeat, ID: "0111", Generation: "beat@2012-12-19"},
+				{Layer: "zone", ID: "Y<7>", Name: "Zone \u00e9", Generation: "zone@2020-01-01"},
+				{Layer: data.LayerSector, ID: "011", Generation: "sector@2012-12-19"},
+				{Layer: "zone", ID: "Y8", Generation: "zone@2020-01-01"},
+				{Layer: data.LayerWard, ID: "2", Generation: "ward@2023-05-15"},
+			}
+			if !reflect.DeepEqual(r.Areas, wantAreas) {
+				t.Errorf("areas written at v6 read %+v", r.Areas)
+			}
+			if want := []data.AreaRef{{Layer: data.LayerWard, ID: "1", Generation: "ward@2015-05-18"}}; !reflect.DeepEqual(r.RecordedAreas, want) {
+				t.Errorf("recorded areas written at v6 read %+v", r.RecordedAreas)
+			}
+			if want := map[string][]string{"WHERE": {"curb", "alley"}, "A": {}}; !reflect.DeepEqual(r.Attributes, want) {
+				t.Errorf("attributes written at v6 read %#v", r.Attributes)
+			}
+			if r.Contact.FirstName != "Bo" || r.Contact.Phone != "312-555-0199" || r.Contact.Email != "" {
+				t.Errorf("contact written at v6 reads %+v", r.Contact)
+			}
+			if r.State != data.StateNotAccepted {
+				t.Errorf("state %s", r.State)
+			}
+			for name, f := range map[string]data.RequestFilter{
+				"zone Y<7>":            {Areas: []data.AreaRef{{Layer: "zone", ID: "Y<7>"}}},
+				"zone Y8, sector":      {Areas: []data.AreaRef{{Layer: "zone", ID: "Y8"}, {Layer: data.LayerSector, ID: "011"}}},
+				"closed, cells, zone":  {Status: "closed", Cells: []uint64{uint64(cell6)}, Areas: []data.AreaRef{{Layer: "zone", ID: "Y8"}}},
+				"closed in april":      {Status: "closed", From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+				"ward 2, not accepted": {Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "2"}}, States: []data.State{data.StateNotAccepted}},
+			} {
+				rs, err := db.Requests(ctx, f)
+				if err != nil || len(rs) != 1 || rs[0].Number != "SR26-00000060" {
+					t.Errorf("%s filter after upgrade: %v %v", name, rs, err)
+				}
+			}
+			for name, f := range map[string]data.RequestFilter{
+				"open in april": {Status: "open", From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)},
+				"zone Y9":       {Areas: []data.AreaRef{{Layer: "zone", ID: "Y9"}}, From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+				"ward 1":        {Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "1"}}},
+			} {
+				if rs, err := db.Requests(ctx, f); err != nil || len(rs) != 0 {
+					t.Errorf("%s filter after upgrade: %v %v", name, rs, err)
+				}
+			}
+			var custom string
+			if err := db.pool.QueryRow(ctx, `SELECT custom_areas::text FROM requests WHERE number = 'SR26-00000060'`).Scan(&custom); err != nil {
+				t.Fatal(err)
+			}
+			if want := `[{"id": "Y<7>", "name": "Zone é", "layer": "zone", "generation": "zone@2020-01-01"}, {"id": "Y8", "layer": "zone", "generation": "zone@2020-01-01"}]`; custom != want {
+				t.Errorf("custom_areas after upgrade %s, want %s", custom, want)
 			}
 		}},
 	}
