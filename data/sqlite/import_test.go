@@ -192,6 +192,21 @@ func writerPragmas(t *testing.T, db *DB) (fk, ignoreChecks int) {
 	return fk, ignoreChecks
 }
 
+// sorterPragmas reads the writer's pragmas an import changes for its index
+// builds (savedPragmas), as "name=value ...".
+func sorterPragmas(t *testing.T, db *DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, p := range savedPragmas {
+		var v int64
+		if err := db.w.QueryRowContext(t.Context(), `PRAGMA `+p).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s=%d ", p, v)
+	}
+	return b.String()
+}
+
 // TestImportSeqChunks streams an import over several chunks: rows already
 // stored (updated in place, side rows replaced), repeats inside a chunk and
 // across chunks, and the switch to the index rebuild in the middle of the
@@ -201,6 +216,10 @@ func TestImportSeqChunks(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
 	triggers, indexes := schemaObjects(t, db)
+	pragmas := sorterPragmas(t, db)
+	if want := "temp_store=2 threads=0 cache_size=-262144 "; pragmas != want {
+		t.Fatalf("writer before import: %s, want %s", pragmas, want)
+	}
 	rng := rand.New(rand.NewPCG(21, 22))
 	stored := synthRequests(rng, 0, 400)
 	if ins, _, err := db.ImportRequests(ctx, stored); err != nil || ins != 400 {
@@ -268,6 +287,9 @@ func TestImportSeqChunks(t *testing.T) {
 	if fk, ic := writerPragmas(t, db); fk != 1 || ic != 0 {
 		t.Errorf("writer after import: foreign_keys %d, ignore_check_constraints %d; want 1, 0", fk, ic)
 	}
+	if got := sorterPragmas(t, db); got != pragmas {
+		t.Errorf("writer after import: %s, want %s", got, pragmas)
+	}
 	// The writer's other statements still check: an intake with a bad
 	// state is refused by the table's CHECK.
 	if _, err := db.w.ExecContext(ctx, `UPDATE requests SET state = 'bogus' WHERE id = 1`); err == nil {
@@ -282,6 +304,7 @@ func TestImportSeqRollsBack(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
 	triggers, indexes := schemaObjects(t, db)
+	pragmas := sorterPragmas(t, db)
 	rs := synthRequests(rand.New(rand.NewPCG(31, 32)), 0, 700)
 	bad := cloneRequest(rs[0])
 	bad.Number, bad.State = "SR25-09999999", "bogus"
@@ -318,6 +341,9 @@ func TestImportSeqRollsBack(t *testing.T) {
 		}
 		if fk, ic := writerPragmas(t, db); fk != 1 || ic != 0 {
 			t.Errorf("%s: writer has foreign_keys %d, ignore_check_constraints %d; want 1, 0", tc.name, fk, ic)
+		}
+		if got := sorterPragmas(t, db); got != pragmas {
+			t.Errorf("%s: writer has %s, want %s", tc.name, got, pragmas)
 		}
 	}
 	if !strings.Contains(fmt.Sprint(db.importSeq(ctx, seqOf(append(slices.Clone(rs[:3]), bad), nil), cfg)), "request 3") {
