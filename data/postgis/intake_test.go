@@ -84,6 +84,16 @@ func TestIntakeGroupBatched(t *testing.T) {
 			t.Fatalf("intake %d: %+v, want created %s", i, res[i], want)
 		}
 	}
+	// One INSERT stores the group's rows: each under its own number.
+	for i, in := range ins {
+		got, err := db.Request(ctx, res[i].r.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ServiceCode != in.Request.ServiceCode || !got.RequestedAt.Equal(in.Request.RequestedAt) {
+			t.Errorf("%s holds %s at %s, want intake %d's %s at %s", got.Number, got.ServiceCode, got.RequestedAt, i, in.Request.ServiceCode, in.Request.RequestedAt)
+		}
+	}
 	dup, err := db.Request(ctx, "SR26-00000002")
 	if err != nil {
 		t.Fatal(err)
