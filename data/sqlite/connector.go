@@ -30,7 +30,7 @@ func (c *connector) Driver() driver.Driver                        { return c.drv
 // It also keeps temporary files in memory (temp_store=MEMORY): above all
 // the statement journals of the group commit's SAVEPOINTs, which SQLite
 // otherwise spills to a temporary file once an intake has touched 64 KiB of
-// pages (the fifteen indexes of requests get there).
+// pages (the fourteen indexes of requests get there).
 func registerFuncs(c *sqlite3.SQLiteConn) error {
 	if _, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil); err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 // zRanges; CROSS JOIN fixes the join order), each a range of
 // requests_zkey, so a dedupe candidate search reads the few requests near
 // the point instead of every open request of the type. INDEXED BY keeps
-// SQLite from searching r by another filter's index (requests_status, with
+// SQLite from searching r by another filter's index (requests_state, with
 // statistics) inside the loop over ranges.
 func from(f *data.RequestFilter) string {
 	if f.BBox != nil || f.Near != nil {
@@ -63,20 +63,18 @@ func where(f *data.RequestFilter) (string, []any) {
 			args = append(args, string(v))
 		}
 	}
-	// With cells, requests_h3_requested is the narrow index (a few cells
-	// around a point): without statistics SQLite would rather walk
-	// requests_status over every open request of the time window, so the
-	// unary + keeps that index out of the choice. So with areas: a beat,
-	// even a district, is narrower than "open".
-	closed := "r.closed"
-	if len(f.Cells) > 0 || len(f.Areas) > 0 {
-		closed = "+r.closed"
-	}
+	// The status is the closed column, which no index has since migration
+	// 0007 (requests_status was one more index for every import to
+	// build): it is tested on the rows another filter's index reads, or
+	// requests_requested, walked in the requested order, when none does.
+	// "open, newest first" reads about as many rows as the open ones before
+	// its page, never sorts; requests_state with the states of a status
+	// (state IN ...) would sort every open request for a page of them.
 	switch f.Status {
 	case "open":
-		conds = append(conds, closed+" = 0")
+		conds = append(conds, "r.closed = 0")
 	case "closed":
-		conds = append(conds, closed+" = 1")
+		conds = append(conds, "r.closed = 1")
 	}
 	if !f.From.IsZero() {
 		conds, args = append(conds, "r.requested_at >= ?"), append(args, formatTime(clampTime(f.From)))

@@ -138,6 +138,13 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 			if !cc.State.Closed() || !cc.PoliceRelated || !data.CheckPIN(cc.PINHash, "48151623") || cc.Disposition != "referred to the district" {
 				t.Errorf("concern written at v2 reads %+v", cc)
 			}
+			// The status filters read the closed column written at v2 (no
+			// index since 0007).
+			for status, want := range map[string]string{"open": "SR26-00000041", "closed": "CC26-00000007"} {
+				if rs, err := db.Requests(ctx, data.RequestFilter{Status: status, Numbers: []string{"SR26-00000041", "CC26-00000007"}}); err != nil || len(rs) != 1 || rs[0].Number != want {
+					t.Errorf("status %s after upgrade: %d requests (%v), want %s", status, len(rs), err, want)
+				}
+			}
 			notes, err := db.Notes(ctx, "SR26-00000041")
 			if err != nil || len(notes) != 2 || notes[0].Event != data.EventCreated || !notes[1].Internal || notes[1].Reason != "why" {
 				t.Errorf("notes written at v2: %+v %v", notes, err)

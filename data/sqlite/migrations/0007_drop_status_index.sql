@@ -1,0 +1,11 @@
+-- geo311 SQLite schema version 7: status filters go through requests_state.
+--
+-- The Open311 status is a function of the state (closed: 'closed',
+-- 'not_accepted'; open: the other four), so "open" and "closed" are
+-- state IN (...) on requests_state (state, requested_at), as in the
+-- PostGIS store (its migration 0006). requests_status (closed,
+-- requested_at) was one more index for every write to keep and for a bulk
+-- import to build: about a second of a million-row import. The closed
+-- column stays (its CHECK ties it to state; a filter combined with cells
+-- or areas tests it row by row). No row changes.
+DROP INDEX requests_status;
