@@ -79,13 +79,56 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// encodeAreas writes area references as a JSON array; nil and empty are "[]".
+// encodeAreas writes area references as a JSON array; nil and empty are
+// "[]". The text is encoding/json's: strings of printable ASCII that JSON
+// leaves as they are (no quote, backslash, or the <, > and & it escapes
+// for HTML) are appended directly, anything else goes through json.Marshal
+// (reflection cost two fifths of encoding an imported row).
+// FuzzEncodeAreas checks both agree.
 func encodeAreas(as []data.AreaRef) (string, error) {
 	if len(as) == 0 {
 		return "[]", nil
 	}
-	b, err := json.Marshal(as)
-	return string(b), err
+	n := 2
+	for _, a := range as {
+		if !plainJSON(string(a.Layer)) || !plainJSON(a.ID) || !plainJSON(a.Name) || !plainJSON(a.Generation) {
+			b, err := json.Marshal(as)
+			return string(b), err
+		}
+		n += len(`{"layer":"","id":"","name":"","generation":""},`) + len(a.Layer) + len(a.ID) + len(a.Name) + len(a.Generation)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"layer":"`...)
+		b = append(b, a.Layer...)
+		b = append(b, `","id":"`...)
+		b = append(b, a.ID...)
+		if a.Name != "" {
+			b = append(b, `","name":"`...)
+			b = append(b, a.Name...)
+		}
+		b = append(b, `","generation":"`...)
+		b = append(b, a.Generation...)
+		b = append(b, `"}`...)
+	}
+	b = append(b, ']')
+	return string(b), nil
+}
+
+// plainJSON reports whether encoding/json writes s between quotes as it
+// is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // encodeRequest returns the column values of r in requestColumns order.
