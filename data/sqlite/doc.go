@@ -21,7 +21,11 @@
 // # Requests
 //
 // Requests live in one STRICT table with a column per field (JSON TEXT for
-// areas, attributes, contact and recorded areas) and an index per filter.
+// areas, attributes, contact and recorded areas) and an index per filter
+// but the status: "open" and "closed" test the closed column on the rows
+// another filter's index, or requests_requested in order, reads (migration
+// 0007 dropped requests_status, one more index for every import to build;
+// TestQueryPlans pins that a page of open requests never sorts them all).
 // The well-known layers (beat, sector, district, ward, community_area,
 // precinct) have a column each holding the request's first area of that
 // layer, with a partial index (column, requested_at) WHERE column is not
@@ -48,9 +52,15 @@
 // custom layers' rows written in one statement at the end; once a call's
 // rows reach 20,000 and half the stored rows, requests' secondary indexes
 // are dropped and rebuilt by CREATE INDEX, which sorts once instead of
-// inserting row by row. TestImportSideTables checks request_areas and the
-// columns against the rows; BenchmarkImportSeq1M measures a million rows in
-// one call, BenchmarkImport1M in calls of 10,000 and 100,000.
+// inserting row by row. The import runs with temp_store=FILE and threads=2
+// and builds with a 4 MiB page cache, so SQLite's sorter cuts each index's
+// keys into 4 MiB runs sorted and merged on worker threads (temporary files
+// in SQLITE_TMPDIR, else /var/tmp or /tmp, one index's keys at a time)
+// instead of one in-memory sort on the writer's thread; the writer's
+// pragmas are restored and read back after. TestImportSideTables checks
+// request_areas and the columns against the rows; BenchmarkImportSeq1M
+// measures a million rows in one call, BenchmarkImport1M in calls of
+// 10,000 and 100,000.
 //
 // # Reading requests
 //
