@@ -39,9 +39,11 @@ import (
 //     index row by row and writes WAL for every page it touches (ten
 //     times the cost per row on a table of a million). The primary key and
 //     the unique number index stay (the upsert and the notes' foreign key
-//     need them). Dropping takes an ACCESS EXCLUSIVE lock on requests until
-//     commit, so this is for loads that are large against the table; a
-//     failure rolls the drop back with everything else.
+//     need them), except into an empty table, where they are built after
+//     the rows too (see dropSecondaryIndexes). Dropping takes an ACCESS
+//     EXCLUSIVE lock on requests until commit, so this is for loads that
+//     are large against the table; a failure rolls the drop back with
+//     everything else.
 const (
 	importChunk    = 20_000
 	bulkIndexMin   = 20_000
@@ -136,7 +138,7 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 	im := &importer{lookup: stored > 0}
 	var (
 		written  int
-		rebuild  []string
+		rebuild  bulkRebuild
 		bulk     bool
 		ins, upd int64
 		highest  = map[string]int64{}
@@ -146,8 +148,11 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 			return 0, 0, fmt.Errorf("postgis: import requests: %w", c.err)
 		}
 		if !bulk && written+len(c.rs) >= cfg.bulkMin && float64(written+len(c.rs)) >= cfg.ratio*float64(stored) {
-			if rebuild, err = dropSecondaryIndexes(ctx, tx, c.rs); err != nil {
+			if rebuild, err = dropSecondaryIndexes(ctx, tx, c.rs, written == 0); err != nil {
 				return 0, 0, wrap(ctx, op+": drop indexes", err)
+			}
+			if len(rebuild.keys) > 0 {
+				im.lookup = false // the table is empty: nothing to look up
 			}
 			bulk = true
 		}
@@ -164,15 +169,15 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 	if cfg.copied != nil {
 		cfg.copied()
 	}
-	if len(rebuild) > 0 {
+	if bulk {
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+importMaintenanceMem+`'`); err != nil {
 			return 0, 0, wrap(ctx, op+": build indexes", err)
 		}
-		for _, def := range rebuild {
-			if _, err := tx.Exec(ctx, def); err != nil {
-				return 0, 0, wrap(ctx, op+": build indexes", err)
-			}
+		repeated, err := rebuild.run(ctx, tx)
+		if err != nil {
+			return 0, 0, wrap(ctx, op+": build indexes", err)
 		}
+		ins, upd = ins-repeated, upd+repeated
 	}
 	if err := raiseCounters(ctx, tx, highest); err != nil {
 		return 0, 0, wrap(ctx, op+": counters", err)
@@ -383,6 +388,58 @@ func storedRows(ctx context.Context, tx pgx.Tx) (int64, error) {
 	return n, err
 }
 
+// bulkRebuild is what the bulk path dropped, as the statements that make
+// it again, in order: the keys (primary key and unique constraints), the
+// secondary indexes, the foreign keys that reference requests.
+type bulkRebuild struct {
+	keys, indexes, fkeys []string
+}
+
+// run builds everything again. Without the unique number index, a number
+// listed in two chunks was COPYed twice: if the unique constraint cannot
+// be built, the earlier copies (smaller id: chunks are copied in order) are
+// deleted and it is built again; it returns how many were deleted, each an
+// update of the number, as the upsert path would have counted it.
+func (rb bulkRebuild) run(ctx context.Context, tx pgx.Tx) (repeated int64, err error) {
+	if len(rb.keys) > 0 {
+		if _, err := tx.Exec(ctx, "SAVEPOINT import_keys"); err != nil {
+			return 0, err
+		}
+		err := execAll(ctx, tx, rb.keys)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_keys"); err != nil {
+				return 0, err
+			}
+			tag, derr := tx.Exec(ctx, `DELETE FROM requests a USING requests b WHERE a.number = b.number AND a.id < b.id`)
+			if derr != nil {
+				return 0, fmt.Errorf("remove repeated numbers: %w", derr)
+			}
+			repeated = tag.RowsAffected()
+			err = execAll(ctx, tx, rb.keys)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT import_keys"); err != nil {
+			return 0, err
+		}
+	}
+	if err := execAll(ctx, tx, rb.indexes); err != nil {
+		return 0, err
+	}
+	return repeated, execAll(ctx, tx, rb.fkeys)
+}
+
+func execAll(ctx context.Context, tx pgx.Tx, stmts []string) error {
+	for _, s := range stmts {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // dropSecondaryIndexes drops the indexes of requests that neither the
 // primary key nor a unique constraint needs, and returns the statements
 // that create them again. It keeps a partial index that no request of
@@ -392,15 +449,27 @@ func storedRows(ctx context.Context, tx pgx.Tx) (int64, error) {
 // Keeping an index is always correct (the rows stored keep their entries,
 // imported ones are added as they are written); it only costs when many
 // later rows belong to it.
-func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx, first []*data.Request) ([]string, error) {
+//
+// When nothing is written yet (fresh) and requests is empty (checked under
+// the ACCESS EXCLUSIVE lock the first DROP took, so no other transaction
+// can add a row until COMMIT), the keys go too: the primary key, the unique
+// number constraint and the foreign keys that need it (request_notes'),
+// built again after the rows like the other indexes. Maintaining the
+// primary key and the number index row by row was about a quarter of the
+// server's time in the COPY phase, which runs on one backend, where the
+// builds use the parallel maintenance workers. Nothing can then conflict
+// with a stored number, and a number listed in two chunks is resolved when
+// the unique constraint is built (bulkRebuild.run).
+func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx, first []*data.Request, fresh bool) (bulkRebuild, error) {
+	var rb bulkRebuild
 	rows, err := tx.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indpred IS NOT NULL
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 		WHERE i.indrelid = 'requests'::regclass AND NOT i.indisunique AND NOT i.indisprimary
 		ORDER BY c.relname`)
 	if err != nil {
-		return nil, err
+		return rb, err
 	}
-	var names, defs []string
+	var names []string
 	for rows.Next() {
 		var (
 			name, def string
@@ -408,22 +477,69 @@ func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx, first []*data.Request)
 		)
 		if err := rows.Scan(&name, &def, &partial); err != nil {
 			rows.Close()
-			return nil, err
+			return rb, err
 		}
 		if in, ok := partialIndexRows[name]; ok && partial && !slices.ContainsFunc(first, in) {
 			continue
 		}
-		names, defs = append(names, name), append(defs, def)
+		names, rb.indexes = append(names, name), append(rb.indexes, def)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return rb, err
 	}
 	for _, name := range names {
 		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{name}.Sanitize()); err != nil {
-			return nil, err
+			return rb, err
 		}
 	}
-	return defs, nil
+	if !fresh {
+		return rb, nil
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE requests IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return rb, err
+	}
+	var empty bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM requests)`).Scan(&empty); err != nil || !empty {
+		return rb, err
+	}
+	// The foreign keys that reference requests first (they depend on the
+	// unique index), then its primary key and unique constraints.
+	rows, err = tx.Query(ctx, `SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype = 'f'
+		FROM pg_constraint c
+		WHERE (c.contype = 'f' AND c.confrelid = 'requests'::regclass)
+		   OR (c.contype IN ('p', 'u') AND c.conrelid = 'requests'::regclass)
+		ORDER BY c.contype = 'f' DESC, c.conname`)
+	if err != nil {
+		return rb, err
+	}
+	type constraint struct{ table, name, def string }
+	var drop []constraint
+	for rows.Next() {
+		var (
+			c  constraint
+			fk bool
+		)
+		if err := rows.Scan(&c.table, &c.name, &c.def, &fk); err != nil {
+			rows.Close()
+			return rb, err
+		}
+		add := `ALTER TABLE ` + c.table + ` ADD CONSTRAINT ` + pgx.Identifier{c.name}.Sanitize() + ` ` + c.def
+		if fk {
+			rb.fkeys = append(rb.fkeys, add)
+		} else {
+			rb.keys = append(rb.keys, add)
+		}
+		drop = append(drop, c)
+	}
+	if err := rows.Err(); err != nil {
+		return rb, err
+	}
+	for _, c := range drop {
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+c.table+` DROP CONSTRAINT `+pgx.Identifier{c.name}.Sanitize()); err != nil {
+			return rb, err
+		}
+	}
+	return rb, nil
 }
 
 // partialIndexRows holds, for the partial indexes of requests, whether a

@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -328,5 +329,106 @@ func TestImportSeqRepeatIntoEmpty(t *testing.T) {
 	}
 	if got, err := db.Request(ctx, again.Number); err != nil || got.Description != "listed again" {
 		t.Errorf("%s: %v, %v; want the last listing", again.Number, got, err)
+	}
+}
+
+// constraintDefs lists the constraints of requests and those that
+// reference it, with their definitions.
+func constraintDefs(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.pool.Query(context.Background(), `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+		FROM pg_constraint WHERE conrelid = 'requests'::regclass OR confrelid = 'requests'::regclass ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
+// TestImportBulkIntoEmpty: into an empty table the bulk path drops the
+// keys too (primary key, unique number, the notes' foreign key) and builds
+// them after the rows. A number listed in two or three chunks is stored
+// once, as its last listing, the earlier ones counted as updates; every
+// constraint comes back the same and holds.
+func TestImportBulkIntoEmpty(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	before, beforeIdx := constraintDefs(t, db), indexDefs(t, db)
+	if len(before) < 3 {
+		t.Fatalf("constraints %v: want at least the primary key, the unique number and the notes' foreign key", before)
+	}
+	rs := synthRequests(450, 0)
+	var last []*data.Request
+	for i, at := range []int{120, 250, 390} { // chunks 2, 3 and 4 repeat rs[5]
+		r := clone(rs[5])
+		r.Description = fmt.Sprint("listing ", i+2)
+		rs[at] = r
+		last = append(last, r)
+	}
+	twice := clone(rs[7])
+	twice.Description = "listed again in a later chunk"
+	rs[440] = twice
+	within := clone(rs[310])
+	within.Description = "listed twice in one chunk"
+	rs[330] = within
+	// The import's catalogue changes are not visible outside its
+	// transaction, but dropping the notes' foreign key locks request_notes.
+	var notesLocked []bool
+	cfg := importConfig{chunk: 100, bulkMin: 100, ratio: 0.2, copied: func() {
+		var locked bool
+		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_locks
+			WHERE relation = 'request_notes'::regclass AND mode = 'AccessExclusiveLock' AND granted)`).Scan(&locked); err != nil {
+			t.Error(err)
+		}
+		notesLocked = append(notesLocked, locked)
+	}}
+	ins, upd, err := db.importSeq(ctx, seqOf(rs, nil), cfg)
+	// 450 listings of 445 numbers: rs[5] three more times, rs[7] and rs[310] once more.
+	if err != nil || ins != 445 || upd != 5 {
+		t.Fatalf("import: %d inserted, %d updated, %v; want 445, 5", ins, upd, err)
+	}
+	if !slices.Equal(notesLocked, []bool{true}) {
+		t.Errorf("request_notes locked by the import (its foreign key dropped): %v, want [true]", notesLocked)
+	}
+	if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 445 {
+		t.Errorf("%d requests, %v; want 445", n, err)
+	}
+	for _, want := range []*data.Request{last[2], twice, within, rs[100]} {
+		got, err := db.Request(ctx, want.Number)
+		if err != nil || got.Description != want.Description {
+			t.Errorf("%s: %v, %v; want %q", want.Number, got, err, want.Description)
+		}
+	}
+	if after := constraintDefs(t, db); !slices.Equal(after, before) {
+		t.Errorf("constraints after the import:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+	if after := indexDefs(t, db); !slices.Equal(after, beforeIdx) {
+		t.Errorf("indexes after the import:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(beforeIdx, "\n"))
+	}
+	var invalid int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_index WHERE indrelid = 'requests'::regclass AND NOT (indisvalid AND indisready)`).Scan(&invalid); err != nil || invalid != 0 {
+		t.Errorf("%d indexes not valid: %v", invalid, err)
+	}
+	// The constraints hold again: a stored number is refused, a note needs
+	// its request.
+	if _, err := db.pool.Exec(ctx, `INSERT INTO requests (number, kind, state, lon, lat, geom, requested_at, updated_at)
+		SELECT number, kind, state, lon, lat, geom, requested_at, updated_at FROM requests WHERE number = $1`, twice.Number); err == nil {
+		t.Errorf("a second row of %s was accepted", twice.Number)
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO request_notes (number, at) VALUES ('SR25-99999999', now())`); err == nil {
+		t.Error("a note of no request was accepted")
+	}
+	// A second import into the table that is no longer empty keeps the keys
+	// and upserts (the 121st number was replaced by a repeat above: new).
+	again := synthRequests(450, 0)[:150]
+	notesLocked = nil
+	if ins, upd, err := db.importSeq(ctx, seqOf(again, nil), cfg); err != nil || ins != 1 || upd != 149 {
+		t.Errorf("second import: %d inserted, %d updated, %v; want 1, 149", ins, upd, err)
+	}
+	if !slices.Equal(notesLocked, []bool{false}) {
+		t.Errorf("request_notes locked by the second import: %v, want [false]", notesLocked)
 	}
 }
