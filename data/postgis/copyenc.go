@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -148,11 +149,9 @@ func appendCopyRow(b []byte, r *data.Request) ([]byte, error) {
 	}
 	b = copyText(b, r.MediaURL)
 	if len(r.Attributes) > 0 {
-		j, err := json.Marshal(r.Attributes)
-		if err != nil {
-			return nil, err
-		}
-		b = copyJSONText(b, j)
+		at := len(b)
+		b = appendAttributesJSON(append(b, 0, 0, 0, 0), r.Attributes)
+		binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
 	} else {
 		b = copyText(b, "{}")
 	}
@@ -253,6 +252,38 @@ func appendAreasJSON(b []byte, as []data.AreaRef) []byte {
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// appendAttributesJSON appends attrs as json.Marshal writes it: keys in
+// sorted order, a nil list as null.
+func appendAttributesJSON(b []byte, attrs map[string][]string) []byte {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		vs := attrs[k]
+		if vs == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, v := range vs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // appendJSONString appends s as a JSON string. Printable ASCII without

@@ -255,7 +255,7 @@ func TestCopyEncoding(t *testing.T) {
 	full.AssignedAt = full.RequestedAt.Add(2 * time.Minute)
 	full.CompletedAt = full.RequestedAt.Add(3*time.Minute + 123456789)
 	full.ClosedAt = full.RequestedAt.Add(4 * time.Minute)
-	full.Attributes = map[string][]string{"WHERE": {"curb \"quoted\" <tag> & ünïcode"}, "N": {"1", "2"}}
+	full.Attributes = map[string][]string{"WHERE": {"curb \"quoted\" <tag> & ünïcode"}, "N": {"1", "2"}, "NIL": nil, "": {""}, "É<": {}}
 	full.Contact = data.Contact{FirstName: "Zoë", Email: "z@example.org"}
 	full.PINHash = []byte{0, 1, 2, 255}
 	full.RecordedAreas = []data.AreaRef{{Layer: data.LayerWard, ID: "4", Name: "Ward \"4\"", Generation: "city"}}
