@@ -71,7 +71,7 @@ func createInTx(ctx context.Context, tx *sql.Tx, sc *stmtCache, in data.Intake, 
 	var link *data.DuplicateLink
 	if in.Decide != nil {
 		var cands []*data.Request
-		if err := queryRequests(ctx, tx, sc, &in.Candidates, func(c *data.Request) error {
+		if err := queryCandidates(ctx, tx, sc, &in.Candidates, func(c *data.Request) error {
 			cands = append(cands, c)
 			return nil
 		}); err != nil {
