@@ -145,7 +145,7 @@ type Intake struct {
 	// ServiceName, State, Lon, Lat, H3, Address, Description, RequestedAt,
 	// UpdatedAt, ClosedAt, Duplicate, ParentNumber, DuplicateCount and
 	// MeToo. A store may leave the others (areas, attributes, contact...)
-	// unset, and PostGIS does: reading them cost every intake.
+	// unset, and both stores do: reading them cost every intake.
 	Candidates RequestFilter
 	// Decide, if set, chooses a primary among the candidates. A non-nil
 	// link makes the new request a duplicate of link.Primary (a root: the
