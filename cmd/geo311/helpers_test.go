@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/geo311/geo311/data"
 )
 
 // syncBuffer is a goroutine-safe log sink that tests can wait on.
@@ -244,4 +247,37 @@ func writeFile(t testing.TB, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// demoApp opens the demo city with cfg (over a SQLite file in a temporary
+// directory unless cfg.DatabaseURL names a PostGIS database), loads its
+// routers, and stores an API key of role named name; the app is closed at
+// the end of the test. It returns the configuration used, the app, its
+// routers, its logger and the key's secret.
+func demoApp(tb testing.TB, cfg Config, role data.Role, name string) (*Config, *app, *routerHolder, *slog.Logger, string) {
+	tb.Helper()
+	cfg.Database, cfg.Demo, cfg.databaseSet = filepath.Join(tb.TempDir(), "demo.db"), true, true
+	if cfg.LogLevel == "" || cfg.LogLevel == defaultConfig().LogLevel {
+		cfg.LogLevel = "error"
+	}
+	cfg.finish()
+	log := newLogger(&cfg, io.Discard)
+	ctx := context.Background()
+	a, err := openApp(ctx, &cfg, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	rh := newRouterHolder(a)
+	if err := rh.Reload(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	k, secret, err := data.NewAPIKey(name, role, nil, time.Now().Add(-time.Hour))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := a.store.CreateKey(ctx, k); err != nil {
+		tb.Fatal(err)
+	}
+	return &cfg, a, rh, log, secret
 }

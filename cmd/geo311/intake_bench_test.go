@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,28 +25,9 @@ import (
 // points inside the city.
 func intakeBenchServer(b *testing.B, dbURL string) (*httptest.Server, string, [][2]float64) {
 	b.Helper()
-	cfg := defaultConfig()
-	cfg.Database, cfg.DatabaseURL, cfg.LogLevel, cfg.Demo = filepath.Join(b.TempDir(), "bench.db"), dbURL, "error", true
-	cfg.databaseSet = true
-	cfg.finish()
-	log := newLogger(&cfg, io.Discard)
-	ctx := context.Background()
-	a, err := openApp(ctx, &cfg, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close() })
-	rh := newRouterHolder(a)
-	if err := rh.Reload(ctx); err != nil {
-		b.Fatal(err)
-	}
-	k, secret, err := data.NewAPIKey("bench", data.RoleIntake, nil, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.store.CreateKey(ctx, k); err != nil {
-		b.Fatal(err)
-	}
+	c := defaultConfig()
+	c.DatabaseURL = dbURL
+	cfg, a, rh, log, secret := demoApp(b, c, data.RoleIntake, "bench")
 	rng := rand.New(rand.NewPCG(1, 2))
 	var pts [][2]float64
 	for len(pts) < 4096 {
@@ -56,7 +36,7 @@ func intakeBenchServer(b *testing.B, dbURL string) (*httptest.Server, string, []
 			pts = append(pts, [2]float64{lat, lon})
 		}
 	}
-	srv := httptest.NewServer(NewServer(serverDeps{cfg: &cfg, log: log, app: a, routers: rh}))
+	srv := httptest.NewServer(NewServer(serverDeps{cfg: cfg, log: log, app: a, routers: rh}))
 	b.Cleanup(srv.Close)
 	return srv, secret, pts
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,31 +18,10 @@ import (
 // while a near-identical one stamped at t+1s was stored must join it, not
 // become a second primary (two processes, or two goroutines, race this way).
 func TestIntakeJoinsPrimaryStampedLater(t *testing.T) {
-	cfg := defaultConfig()
-	cfg.Database, cfg.LogLevel, cfg.Demo = filepath.Join(t.TempDir(), "order.db"), "error", true
-	cfg.databaseSet = true
-	cfg.finish()
-	log := newLogger(&cfg, io.Discard)
-	ctx := context.Background()
-	a, err := openApp(ctx, &cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	rh := newRouterHolder(a)
-	if err := rh.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	k, secret, err := data.NewAPIKey("order", data.RoleIntake, nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.store.CreateKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	cfg, a, rh, log, secret := demoApp(t, defaultConfig(), data.RoleIntake, "order")
 	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	clock := t0.Add(time.Second) // the first intake is stamped later ...
-	ts := httptest.NewServer(NewServer(serverDeps{cfg: &cfg, log: log, app: a, routers: rh, now: func() time.Time { return clock }}))
+	ts := httptest.NewServer(NewServer(serverDeps{cfg: cfg, log: log, app: a, routers: rh, now: func() time.Time { return clock }}))
 	defer ts.Close()
 	srv := ts.URL
 	post := func(desc string) map[string]any {

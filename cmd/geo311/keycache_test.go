@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,30 +26,16 @@ func TestKeyCacheTTL(t *testing.T) {
 		{ttl: 0, atOnce: http.StatusForbidden, later: http.StatusForbidden},
 	} {
 		t.Run("ttl="+tc.ttl.String(), func(t *testing.T) {
-			cfg := defaultConfig()
-			cfg.Database, cfg.LogLevel, cfg.Demo, cfg.KeyCacheTTL = filepath.Join(t.TempDir(), "keys.db"), "error", true, tc.ttl
-			cfg.databaseSet = true
-			cfg.finish()
-			log := newLogger(&cfg, io.Discard)
+			c := defaultConfig()
+			c.KeyCacheTTL = tc.ttl
+			cfg, a, rh, log, secret := demoApp(t, c, data.RoleIntake, "cached")
 			ctx := context.Background()
-			a, err := openApp(ctx, &cfg, log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			rh := newRouterHolder(a)
-			if err := rh.Reload(ctx); err != nil {
-				t.Fatal(err)
-			}
 			clock := time.Now()
-			k, secret, err := data.NewAPIKey("cached", data.RoleIntake, nil, clock.Add(-time.Hour))
+			k, err := a.store.Key(ctx, mustKeyID(t, secret))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.store.CreateKey(ctx, k); err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(NewServer(serverDeps{cfg: &cfg, log: log, app: a, routers: rh, now: func() time.Time { return clock }}))
+			ts := httptest.NewServer(NewServer(serverDeps{cfg: cfg, log: log, app: a, routers: rh, now: func() time.Time { return clock }}))
 			defer ts.Close()
 			post := func(key string) int {
 				t.Helper()
@@ -119,4 +104,13 @@ func TestKeyCacheEntries(t *testing.T) {
 	if _, ok := off.get("k1", t0); ok {
 		t.Error("TTL 0 cached a key")
 	}
+}
+
+func mustKeyID(t testing.TB, secret string) string {
+	t.Helper()
+	id, err := data.ParseAPIKeySecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
