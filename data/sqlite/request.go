@@ -368,29 +368,6 @@ func readRows(ctx context.Context, c driverConn, f *data.RequestFilter, selectCo
 	return ctx.Err()
 }
 
-// queryRequests runs the query of f on tx (a read snapshot, or the write
-// transaction of an intake, whose statements sc caches; sc may be nil) and
-// calls fn for each row.
-func queryRequests(ctx context.Context, tx *sql.Tx, sc *stmtCache, f *data.RequestFilter, fn func(*data.Request) error) error {
-	w, args := where(f)
-	ol, oargs := orderLimit(f)
-	rows, err := sc.query(ctx, tx, selectColumns+from(f)+w+ol, append(args, oargs...)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // repack reads the TEXT columns of the request with the given id (a
 // driver value) packed with lengths (packExpr) into dst, one per column, on
 // the connection of a running scan.
