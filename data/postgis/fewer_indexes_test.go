@@ -107,3 +107,75 @@ func TestStatusThroughState(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixSuccessor(t *testing.T) {
+	for _, tc := range []struct {
+		p, want string
+		ok      bool
+	}{
+		{"011", "012", true},
+		{"01z", "01{", true},
+		{"0\x7f", "0\u0080", true},
+		{"é", "ê", true},
+		{"a\uD7FF", "a\uE000", true},
+		{"a\U0010FFFF", "b", true},
+		{"\U0010FFFF\U0010FFFF", "", false},
+		{"", "", false},
+	} {
+		got, ok := prefixSuccessor(tc.p)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("prefixSuccessor(%q) = %q, %v; want %q, %v", tc.p, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestSectorThroughBeat: the sector filter (migration 0008: the beat
+// index's key range, and the partial index of rows whose sector is not a
+// prefix of their beat) finds exactly the rows whose sector column is the
+// id, whatever their beat.
+func TestSectorThroughBeat(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	type row struct{ beat, sector string }
+	rows := []row{
+		{"0111", "011"}, {"0112", "011"}, {"011", "011"}, // regular
+		{"", "011"}, {"0211", "011"}, {"01", "011"}, // irregular
+		{"0119", "012"}, {"0110", ""}, {"011", "01"}, {"0120", "012"}, // other sectors or none
+		{"é12", "é1"}, {"é2", "é1"}, {"é1\U0010FFFF", "é1"}, {"ê1", "ê"}, // beyond ASCII
+	}
+	rs := synthRequests(len(rows), 0)
+	for i, w := range rows {
+		var as []data.AreaRef
+		if w.beat != "" {
+			as = append(as, data.AreaRef{Layer: data.LayerBeat, ID: w.beat})
+		}
+		if w.sector != "" {
+			as = append(as, data.AreaRef{Layer: data.LayerSector, ID: w.sector})
+		}
+		rs[i].Areas = as
+	}
+	if _, _, err := db.ImportRequests(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, sector := range []string{"011", "012", "01", "é1", "ê", "0", "013"} {
+		var want []string
+		for i, w := range rows {
+			if w.sector == sector {
+				want = append(want, rs[i].Number)
+			}
+		}
+		got, err := db.Requests(ctx, data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerSector, ID: sector}}, Ascending: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var numbers []string
+		for _, r := range got {
+			numbers = append(numbers, r.Number)
+		}
+		slices.Sort(want)
+		slices.Sort(numbers)
+		if !slices.Equal(numbers, want) {
+			t.Errorf("sector %q: %v, want %v", sector, numbers, want)
+		}
+	}
+}

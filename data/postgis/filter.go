@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/geo311/geo311/data"
 )
@@ -98,6 +99,20 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 		add("r.updated_at < " + q.arg(f.UpdatedBefore))
 	}
 	for _, a := range f.Areas {
+		if a.Layer == data.LayerSector {
+			// Through the beat index: the beats that start with the sector
+			// id, then the rows whose sector is not a prefix of their beat
+			// through their own partial index (migration 0008). The
+			// conditions of each arm repeat its index's predicate.
+			id := q.arg(a.ID)
+			beats := "r.beat >= " + id + " AND r.beat <> ''"
+			if hi, ok := prefixSuccessor(a.ID); ok {
+				beats += " AND r.beat < " + q.arg(hi)
+			}
+			add("(" + beats + " AND r.sector = " + id +
+				" OR r.sector <> '' AND NOT starts_with(r.beat, r.sector) AND r.sector = " + id + ")")
+			continue
+		}
 		if col, ok := areaColumns[a.Layer]; ok {
 			add("r." + col + " = " + q.arg(a.ID))
 			continue
@@ -147,6 +162,31 @@ func filterQuery(f *data.RequestFilter) *sqlQuery {
 		add("NOT r.police_related AND r.kind <> 'community_concern'")
 	}
 	return q
+}
+
+// prefixSuccessor returns the least string above every string that starts
+// with p in byte order (COLLATE "C"): p with its last rune replaced by the
+// next code point, the trailing runes that have none dropped; false when
+// there is none (p empty or all U+10FFFF). It stays valid UTF-8 (the next
+// code point after U+D7FF is U+E000), so it can be sent as text, and UTF-8
+// orders bytes as code points, so every string with the prefix p sorts
+// below it and every other string at or above p's successor.
+func prefixSuccessor(p string) (string, bool) {
+	rs := []rune(p)
+	for len(rs) > 0 {
+		last := rs[len(rs)-1]
+		switch {
+		case last == utf8.MaxRune:
+			rs = rs[:len(rs)-1]
+			continue
+		case last == 0xD7FF:
+			rs[len(rs)-1] = 0xE000
+		default:
+			rs[len(rs)-1] = last + 1
+		}
+		return string(rs), true
+	}
+	return "", false
 }
 
 // allStates lists every state, for statesOf.

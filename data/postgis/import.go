@@ -549,8 +549,11 @@ func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx, first []*data.Request,
 // values encodeRequest writes (TestPartialIndexRows checks them against
 // the SQL predicates).
 var partialIndexRows = map[string]func(r *data.Request) bool{
-	"requests_beat":           func(r *data.Request) bool { return layerColumns(r)[0] != "" },
-	"requests_sector":         func(r *data.Request) bool { return layerColumns(r)[1] != "" },
+	"requests_beat": func(r *data.Request) bool { return layerColumns(r)[0] != "" },
+	"requests_sector_irregular": func(r *data.Request) bool {
+		cols := layerColumns(r)
+		return cols[1] != "" && !strings.HasPrefix(cols[0], cols[1])
+	},
 	"requests_district":       func(r *data.Request) bool { return layerColumns(r)[2] != "" },
 	"requests_ward":           func(r *data.Request) bool { return layerColumns(r)[3] != "" },
 	"requests_community_area": func(r *data.Request) bool { return layerColumns(r)[4] != "" },

@@ -11,7 +11,8 @@ import (
 
 // variedRequests are synthetic requests with the cases the partial
 // indexes' predicates tell apart: a precinct, a custom layer, two beats,
-// an area with an empty id, no areas, a parent.
+// an area with an empty id, no areas, a parent, a sector that is not a
+// prefix of the beat.
 func variedRequests(n, from int) []*data.Request {
 	rs := synthRequests(n, from)
 	for i, r := range rs {
@@ -28,6 +29,8 @@ func variedRequests(n, from int) []*data.Request {
 			r.Areas = nil
 		case 5:
 			r.ParentNumber = ""
+		case 6:
+			r.Areas[1].ID = "9" + r.Areas[1].ID // a sector its beat does not start with
 		}
 	}
 	return rs
