@@ -53,12 +53,16 @@
 // data.KeyStore. Tables:
 //
 //   - requests: one row per request, the columns of the SQLite store
-//     (number unique COLLATE "C", kind, service_code, state, a stored
-//     generated status 'open'/'closed', lon/lat float8 kept bit-exact and
-//     geom geometry(Point,4326) built from them, h3 bigint, areas jsonb,
-//     timestamps as timestamptz with NULL for the zero time, attributes and
-//     contact jsonb, pin_hash bytea, police_related, legacy,
-//     recorded_areas jsonb ...). H3 cells are uint64; they are stored as
+//     (number unique COLLATE "C", kind, service_code, state (the Open311
+//     status is geo311_status(state): migration 0007 dropped the stored
+//     generated column), lon/lat float8 kept bit-exact and geom
+//     geometry(Point,4326) built from them, h3 bigint, areas,
+//     timestamps as timestamptz with NULL for the zero time, attributes,
+//     contact, pin_hash bytea, police_related, legacy, recorded_areas
+//     ...). areas, recorded_areas, attributes and contact are text holding
+//     the JSON the store writes (migration 0007: PostgreSQL does not parse
+//     them on every write; SQL users cast them, areas::jsonb); rows stored
+//     before hold jsonb's text form, which reads back the same. H3 cells are uint64; they are stored as
 //     the int64 with the same bits (two's complement; valid cells have the
 //     top bit clear, so they are positive and order like the uint64).
 //     h3_r7 and h3_r8 hold the parents at resolutions 7 and 8, computed in
@@ -68,9 +72,10 @@
 //     community_area, precinct) are also text columns, set by the store
 //     from Areas at every write (empty when absent; the first area of the layer
 //     when a request lists two); custom layers are filtered by jsonb
-//     containment on geo311_custom_areas(areas), the areas without the
-//     well-known layers, through a partial GIN index (jsonb_path_ops) of
-//     the rows that have some (migration 0006).
+//     containment on custom_areas, the areas without the well-known layers
+//     (geo311_custom_areas(areas) of migration 0006, written by Go), NULL
+//     when there are none, through a partial GIN index (jsonb_path_ops) of
+//     the rows that have some (migration 0007).
 //   - request_notes (id identity, number FK, at, actor, event, text,
 //     reason, internal), ordered by (number, at, id).
 //   - number_counters (prefix, n): the highest sequence given out or
@@ -81,9 +86,13 @@
 // with an index behind it (TestQueryPlans checks the plans): number
 // (unique), requested_at (requested_at, number), updated_at, (service_code,
 // requested_at), (state, requested_at) for states and for the Open311
-// status (the states of that status: status is generated from state, so
+// status (the states of that status: status is a function of state, so
 // migration 0006 dropped its own index), the area columns (partial, with
-// requested_at), custom layers (partial GIN on geo311_custom_areas), geom
+// requested_at), except sector, which is derived from the beat (migration
+// 0008): the beat index's range of the beats that start with the sector id,
+// then sector = id, OR'ed with a partial index of the rows whose sector is
+// not a prefix of their beat (none in a city that routes its sectors);
+// custom layers (partial GIN on custom_areas), geom
 // (GiST) for BBox (&& then the exact edge-inclusive lon/lat test) and Near
 // (&& on the circle's bounding box, then geo311_distance_m: the haversine on
 // the mean earth radius, the SQLite store's formula, so both stores agree),
@@ -170,22 +179,25 @@
 // trigger or per-row function runs on insert, geometry arrives as EWKB,
 // and the counters are updated once per batch.
 //
-// A million rows into an empty table (BenchmarkImportSeq, the server log
-// with log_min_duration_statement and trace_sort) takes two phases. The 50
-// COPY chunks, about 0.5 s each on a quiet 2-core machine, are
-// server-bound (the Go encoder uses about 4 s of CPU alongside): parsing
-// four jsonb columns per row (json_lex and key sorting, ~15% of the
-// server's time), the stored generated status (a second copy of each row,
-// ~10% in a COPY-only comparison), heap and WAL writes (~30% kernel time),
-// the primary key and number index. Then the rebuilds of the secondary
-// indexes, one after another; B-tree builds use the server's parallel
-// maintenance workers (max_parallel_maintenance_workers, 2 by default: the
-// leader and two workers sort a third each), GIN and GiST builds are
-// serial. Before migration 0006 the rebuilds took 26 s, 5.3 s of them
-// the GIN index of every area and 1.7 s the status index; since, the
-// partial GIN index of custom areas takes about 1 s (no row of a city
-// without custom layers is in it; its predicate reads the array's length
-// and six columns) and the status index is gone.
+// A million rows into an empty table (BenchmarkImportSeq, which reports
+// the two phases and the CPU of the server and of Go) takes two phases.
+// The 50 COPY chunks run on one backend: heap and WAL writes (much of it
+// kernel time), the input functions, the CHECKs and the partial indexes
+// kept. Into an empty table the keys are dropped too (primary key, unique
+// number, the notes' foreign key) and built after the rows: maintaining
+// them row by row was about a quarter of that backend's time. Migration
+// 0007 took out two more costs of every written row: parsing four jsonb
+// columns (jsonb_recv, about a quarter of the COPY backend's time) and
+// computing the stored generated status. Then the builds, one after
+// another; B-tree builds use the server's parallel maintenance workers
+// (max_parallel_maintenance_workers, 2 by default: the leader and two
+// workers sort a third each), the GiST build (sorted, PostGIS's
+// sortsupport) is serial. They are now most of the import's server CPU:
+// each re-reads the heap, and the (area, requested_at) indexes, whose
+// first column has few distinct values, compare both columns on almost
+// every comparison. Migration 0006 removed the GIN index of every area
+// (5.3 s) and the status index (1.7 s), migration 0008 the sector index
+// (its filter reads the beat index).
 //
 // # Community (migration 0004)
 //
