@@ -131,10 +131,10 @@ func (db *DB) ImportRequestSeq(ctx context.Context, seq iter.Seq2[*data.Request,
 // importRow is one request ready to write.
 type importRow struct {
 	number    string
-	requested string         // sort key: stored requested_at
-	vals      []driver.Value // encodeRequest's columns, as driver values
-	custom    bool           // has an area of a layer without a column: rows of request_areas
-	layers    uint8          // bit i: has an area of areaLayers[i] (a column)
+	requested string // sort key: stored requested_at
+	vals      []any  // encodeRequest's columns, ints as int64
+	custom    bool   // has an area of a layer without a column: rows of request_areas
+	layers    uint8  // bit i: has an area of areaLayers[i] (a column)
 }
 
 // encodedChunk is a run of encoded rows of the sequence.
@@ -212,12 +212,12 @@ func encodeImportRow(r *data.Request) (importRow, error) {
 	if err != nil {
 		return importRow{}, fmt.Errorf("%s: %w", r.Number, data.Invalid("request", "%v", err))
 	}
-	dv := make([]driver.Value, len(vals))
+	// The driver binds int64, not int: converted in place (a second slice
+	// of driver.Value was one more allocation per row).
 	for i, v := range vals {
 		if n, ok := v.(int); ok {
-			v = int64(n)
+			vals[i] = int64(n)
 		}
-		dv[i] = v
 	}
 	cols, custom := layerColumns(r)
 	var layers uint8
@@ -226,7 +226,7 @@ func encodeImportRow(r *data.Request) (importRow, error) {
 			layers |= 1 << i
 		}
 	}
-	return importRow{number: r.Number, requested: vals[19].(string), vals: dv, custom: custom, layers: layers}, nil
+	return importRow{number: r.Number, requested: vals[19].(string), vals: vals, custom: custom, layers: layers}, nil
 }
 
 // importSeq runs an import of seq on the writer's connection.
@@ -715,7 +715,7 @@ func (im *importTx) columnDefaults() error {
 
 // insertFor returns the INSERT of the columns of vals that do not hold
 // their default, and those columns (bit i: requestColumns[i]).
-func (im *importTx) insertFor(vals []driver.Value) (driver.Stmt, uint64, error) {
+func (im *importTx) insertFor(vals []any) (driver.Stmt, uint64, error) {
 	var set uint64
 	for i, v := range vals {
 		if d := im.defaults[i]; d.required || !d.holds(v) {
