@@ -162,8 +162,8 @@
 // through a temporary table; a unique violation rolls the chunk back to a
 // savepoint and upserts it. Once the call's rows reach 20,000 and a fifth
 // of the stored rows, the non-unique indexes are dropped and rebuilt
-// before COMMIT (ACCESS EXCLUSIVE on requests until then). The paragraph
-// below describes each chunk.
+// before COMMIT (ACCESS EXCLUSIVE on requests until then); into an empty
+// table the keys too (below). The paragraph below describes each chunk.
 //
 // ImportRequests looks up which of the batch's numbers are stored (one
 // probe of the unique index each), COPYs (binary) the new rows straight
@@ -184,8 +184,9 @@
 // The 50 COPY chunks run on one backend: heap and WAL writes (much of it
 // kernel time), the input functions, the CHECKs and the partial indexes
 // kept. Into an empty table the keys are dropped too (primary key, unique
-// number, the notes' foreign key) and built after the rows: maintaining
-// them row by row was about a quarter of that backend's time. Migration
+// number, the notes' foreign key, so request_notes is locked as well until
+// COMMIT) and built after the rows: maintaining them row by row was about
+// a quarter of that backend's time. Migration
 // 0007 took out two more costs of every written row: parsing four jsonb
 // columns (jsonb_recv, about a quarter of the COPY backend's time) and
 // computing the stored generated status. Then the builds, one after
