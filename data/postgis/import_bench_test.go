@@ -3,13 +3,12 @@ package postgis
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // BenchmarkImportSeq: one ImportRequestSeq call (one transaction) of n new
@@ -45,7 +44,7 @@ func BenchmarkImportSeq(b *testing.B) {
 				if _, err := db.pool.Exec(ctx, "TRUNCATE requests CASCADE; TRUNCATE number_counters"); err != nil {
 					b.Fatal(err)
 				}
-				srv0, ok1 := serverCPU(ctx, db)
+				srv0, ok1 := serverCPU()
 				go0, ok2 := procCPU("self")
 				b.StartTimer()
 				start := time.Now()
@@ -57,7 +56,7 @@ func BenchmarkImportSeq(b *testing.B) {
 				cfg := defaultImportConfig()
 				cfg.copied = func() {
 					copied = time.Now()
-					srvC, ok5 = serverCPU(ctx, db)
+					srvC, ok5 = serverCPU()
 				}
 				ins, upd, err := db.importSeq(ctx, func(yield func(*data.Request, error) bool) {
 					for _, r := range rs {
@@ -71,7 +70,7 @@ func BenchmarkImportSeq(b *testing.B) {
 				if err != nil || ins != n || upd != 0 {
 					b.Fatalf("imported %d, updated %d: %v", ins, upd, err)
 				}
-				srv1, ok3 := serverCPU(ctx, db)
+				srv1, ok3 := serverCPU()
 				go1, ok4 := procCPU("self")
 				cpuOK = cpuOK && ok1 && ok2 && ok3 && ok4 && ok5
 				srvCPU, goCPU, copyCPU = srvCPU+srv1-srv0, goCPU+go1-go0, copyCPU+srvC-srv0
@@ -92,65 +91,14 @@ func BenchmarkImportSeq(b *testing.B) {
 	}
 }
 
-// serverCPU is the CPU time so far of the whole cluster db runs on: the
-// postmaster and its live children (backends, parallel workers, WAL writer,
-// checkpointer ...) plus the children it has reaped (the cumulative
-// cutime/cstime of the postmaster), so that parallel index-build workers,
-// which exit when their build ends, are counted. False unless the server
-// runs on this machine.
-func serverCPU(ctx context.Context, db *DB) (time.Duration, bool) {
-	var pid int32
-	if err := db.pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+// serverCPU is the CPU time so far of the whole cluster the tests run on:
+// the postmaster, its live children (backends, parallel workers, WAL
+// writer, checkpointer ...) and the children it has reaped, so that
+// parallel index-build workers, which exit when their build ends, are
+// counted (datatest.TreeCPU). False unless the server runs on this machine.
+func serverCPU() (time.Duration, bool) {
+	if cluster == nil {
 		return 0, false
 	}
-	fields := func(pid string) []string {
-		b, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
-			return nil
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			return nil
-		}
-		return strings.Fields(s[i+1:]) // fs[0] is field 3 (state)
-	}
-	fs := fields(strconv.Itoa(int(pid)))
-	if len(fs) < 15 {
-		return 0, false
-	}
-	postmaster := fs[1] // field 4: ppid
-	pm := fields(postmaster)
-	if len(pm) < 15 {
-		return 0, false
-	}
-	var ticks int64
-	for _, f := range pm[11:15] { // utime, stime, cutime, cstime
-		v, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		ticks += v
-	}
-	dirs, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, false
-	}
-	for _, d := range dirs {
-		if d.Name()[0] < '0' || d.Name()[0] > '9' {
-			continue
-		}
-		fs := fields(d.Name())
-		if len(fs) < 13 || fs[1] != postmaster {
-			continue
-		}
-		u, err1 := strconv.ParseInt(fs[11], 10, 64)
-		s, err2 := strconv.ParseInt(fs[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		ticks += u + s
-	}
-	const tick = 10 * time.Millisecond // USER_HZ, 100 on Linux
-	return time.Duration(ticks) * tick, true
+	return datatest.TreeCPU(cluster.Pid())
 }

@@ -38,7 +38,7 @@ func BenchmarkCreateRequest(b *testing.B) {
 	at0 := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	procs := runtime.GOMAXPROCS(0)
 	b.SetParallelism((clients + procs - 1) / procs) // RunParallel starts parallelism x GOMAXPROCS goroutines
-	srv0, ok1 := serverCPU(ctx, db)
+	srv0, ok1 := serverCPU()
 	be0, ok2 := backendCPU(ctx, db)
 	go0, ok3 := procCPU("self")
 	b.ResetTimer()
@@ -66,7 +66,7 @@ func BenchmarkCreateRequest(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "intakes/s")
-	srv1, ok4 := serverCPU(ctx, db)
+	srv1, ok4 := serverCPU()
 	be1, ok5 := backendCPU(ctx, db)
 	go1, ok6 := procCPU("self")
 	if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 {
