@@ -36,6 +36,13 @@ func TreeCPU(pid int) (time.Duration, bool) {
 	return total, true
 }
 
+// PidCPU returns the CPU time (user + system, and that of children it has
+// reaped) of process pid, from /proc; false where /proc cannot tell.
+func PidCPU(pid int) (time.Duration, bool) {
+	c, _, ok := procStat(strconv.Itoa(pid))
+	return c, ok
+}
+
 // procStat reads /proc/<pid>/stat: utime + stime + cutime + cstime, and the
 // parent's pid.
 func procStat(pid string) (cpu time.Duration, ppid int, ok bool) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 	"github.com/geo311/geo311/data/export"
 )
 
@@ -117,7 +116,7 @@ func BenchmarkExportArrowVsCopy(b *testing.B) {
 			cpuOK := true
 			sample := func() (time.Duration, time.Duration) {
 				srv, ok1 := backendCPU(ctx, db)
-				self, ok2 := procCPU("self")
+				self, ok2 := datatest.ProcessCPU()
 				cpuOK = cpuOK && ok1 && ok2
 				return srv, self
 			}
@@ -169,33 +168,6 @@ func BenchmarkExportArrowVsCopy(b *testing.B) {
 	}
 }
 
-// procCPU is the user and system CPU time of a process so far, from
-// /proc/<pid>/stat ("self" for this one); false where there is no /proc.
-func procCPU(pid string) (time.Duration, bool) {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	s := string(b)
-	// Fields after the command name, which is in parentheses and may
-	// hold spaces: state is field 3, utime 14 and stime 15.
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fs := strings.Fields(s[i+1:])
-	if len(fs) < 13 {
-		return 0, false
-	}
-	u, err1 := strconv.ParseInt(fs[11], 10, 64)
-	st, err2 := strconv.ParseInt(fs[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	const tick = 10 * time.Millisecond // USER_HZ, 100 on Linux
-	return time.Duration(u+st) * tick, true
-}
-
 // backendCPU is the CPU time so far of the client backends connected to
 // db's database; false unless the server runs on this machine.
 func backendCPU(ctx context.Context, db *DB) (time.Duration, bool) {
@@ -209,7 +181,7 @@ func backendCPU(ctx context.Context, db *DB) (time.Duration, bool) {
 	}
 	var sum time.Duration
 	for _, pid := range pids {
-		c, ok := procCPU(strconv.Itoa(int(pid)))
+		c, ok := datatest.PidCPU(int(pid))
 		if !ok {
 			return 0, false
 		}

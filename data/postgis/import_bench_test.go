@@ -45,7 +45,7 @@ func BenchmarkImportSeq(b *testing.B) {
 					b.Fatal(err)
 				}
 				srv0, ok1 := serverCPU()
-				go0, ok2 := procCPU("self")
+				go0, ok2 := datatest.ProcessCPU()
 				b.StartTimer()
 				start := time.Now()
 				var (
@@ -71,7 +71,7 @@ func BenchmarkImportSeq(b *testing.B) {
 					b.Fatalf("imported %d, updated %d: %v", ins, upd, err)
 				}
 				srv1, ok3 := serverCPU()
-				go1, ok4 := procCPU("self")
+				go1, ok4 := datatest.ProcessCPU()
 				cpuOK = cpuOK && ok1 && ok2 && ok3 && ok4 && ok5
 				srvCPU, goCPU, copyCPU = srvCPU+srv1-srv0, goCPU+go1-go0, copyCPU+srvC-srv0
 				copyT, buildT = copyT+copied.Sub(start), buildT+end.Sub(copied)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/geo311/geo311/data"
+	"github.com/geo311/geo311/data/datatest"
 )
 
 // BenchmarkCreateRequest: durable intakes from 8 concurrent clients, each a
@@ -40,7 +41,7 @@ func BenchmarkCreateRequest(b *testing.B) {
 	b.SetParallelism((clients + procs - 1) / procs) // RunParallel starts parallelism x GOMAXPROCS goroutines
 	srv0, ok1 := serverCPU()
 	be0, ok2 := backendCPU(ctx, db)
-	go0, ok3 := procCPU("self")
+	go0, ok3 := datatest.ProcessCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		rng := rand.New(rand.NewPCG(uint64(seq.Add(1000)), 1))
@@ -68,7 +69,7 @@ func BenchmarkCreateRequest(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "intakes/s")
 	srv1, ok4 := serverCPU()
 	be1, ok5 := backendCPU(ctx, db)
-	go1, ok6 := procCPU("self")
+	go1, ok6 := datatest.ProcessCPU()
 	if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 {
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
 		b.ReportMetric(per(srv1-srv0), "server-cpu-us/intake")
