@@ -1,11 +1,13 @@
--- geo311 SQLite schema version 7: status filters go through requests_state.
+-- geo311 SQLite schema version 7: no index on the Open311 status.
 --
--- The Open311 status is a function of the state (closed: 'closed',
--- 'not_accepted'; open: the other four), so "open" and "closed" are
--- state IN (...) on requests_state (state, requested_at), as in the
--- PostGIS store (its migration 0006). requests_status (closed,
--- requested_at) was one more index for every write to keep and for a bulk
--- import to build: about a second of a million-row import. The closed
--- column stays (its CHECK ties it to state; a filter combined with cells
--- or areas tests it row by row). No row changes.
+-- The status is the closed column (closed: 'closed', 'not_accepted'; open:
+-- the other four states). A status filter tests it on the rows that
+-- another filter's index reads, or that requests_requested yields in the
+-- requested order when no other filter has an index: "open, newest first"
+-- reads about as many rows as the open ones before its page and never
+-- sorts (requests_state with the states of a status would sort every open
+-- request for one page). requests_status (closed, requested_at) was one
+-- more index for every write to keep and for a bulk import to build:
+-- about a second of a million-row import. The closed column stays (its
+-- CHECK ties it to state). No row changes.
 DROP INDEX requests_status;
