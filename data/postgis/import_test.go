@@ -32,15 +32,21 @@ func seqOf(rs []*data.Request, err error) iter.Seq2[*data.Request, error] {
 // indexDefs lists the index definitions of requests.
 func indexDefs(t *testing.T, db *DB) []string {
 	t.Helper()
-	rows, err := db.pool.Query(context.Background(), `SELECT indexdef FROM pg_indexes WHERE tablename = 'requests' ORDER BY indexname`)
+	return queryStrings(t, db, `SELECT indexdef FROM pg_indexes WHERE tablename = 'requests' ORDER BY indexname`)
+}
+
+// queryStrings runs q, whose rows are one text each, and returns them.
+func queryStrings(t *testing.T, db *DB, q string) []string {
+	t.Helper()
+	rows, err := db.pool.Query(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return defs
+	return out
 }
 
 func clone(r *data.Request) *data.Request {
@@ -336,16 +342,8 @@ func TestImportSeqRepeatIntoEmpty(t *testing.T) {
 // reference it, with their definitions.
 func constraintDefs(t *testing.T, db *DB) []string {
 	t.Helper()
-	rows, err := db.pool.Query(context.Background(), `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+	return queryStrings(t, db, `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
 		FROM pg_constraint WHERE conrelid = 'requests'::regclass OR confrelid = 'requests'::regclass ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return defs
 }
 
 // TestImportBulkIntoEmpty: into an empty table the bulk path drops the
@@ -431,4 +429,19 @@ func TestImportBulkIntoEmpty(t *testing.T) {
 	if !slices.Equal(notesLocked, []bool{false}) {
 		t.Errorf("request_notes locked by the second import: %v, want [false]", notesLocked)
 	}
+}
+
+// filterNumbers returns the numbers of the requests db lists for f, sorted.
+func filterNumbers(t *testing.T, db *DB, f data.RequestFilter) []string {
+	t.Helper()
+	got, err := db.Requests(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbers := make([]string, 0, len(got))
+	for _, r := range got {
+		numbers = append(numbers, r.Number)
+	}
+	slices.Sort(numbers)
+	return numbers
 }
