@@ -181,7 +181,7 @@ func TestLegacyStatePlane(t *testing.T) {
 		}
 		c := rd.c
 		for {
-			rec, err := rd.csv.Read()
+			rec, _, err := rd.csv.read()
 			if err == io.EOF {
 				break
 			}

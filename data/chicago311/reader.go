@@ -58,7 +58,7 @@ func HasLocation(r *data.Request) bool { return r.Lon != 0 || r.Lat != 0 }
 // Reader reads requests from a portal CSV export. It is not safe for
 // concurrent use.
 type Reader struct {
-	csv    *csv.Reader
+	csv    *csvReader
 	schema string
 	header []string // as given, for error messages
 	c      cols
@@ -110,9 +110,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chicago311: load time zone: %w", err)
 	}
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
+	cr := newCSVReader(r)
+	header, _, err := cr.read()
 	if err != nil {
 		if err == io.EOF {
 			return nil, data.Invalid("header", "empty input: no header row")
@@ -124,7 +123,6 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, fmt.Errorf("chicago311: read header: %w", err)
 	}
 	header = append([]string(nil), header...)
-	cr.FieldsPerRecord = len(header)
 	rd := &Reader{
 		csv:         cr,
 		header:      header,
@@ -235,17 +233,13 @@ func (r *Reader) detect() error {
 // row (call Next again to continue). Any other error is fatal (the underlying
 // reader failed).
 func (r *Reader) Next() (*data.Request, error) {
-	rec, err := r.csv.Read()
+	rec, line, err := r.csv.read()
 	if err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
 		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			line := pe.StartLine
-			if line == 0 {
-				line = pe.Line
-			}
+		if errors.As(err, &pe) { // line is pe.StartLine
 			if errors.Is(pe.Err, csv.ErrFieldCount) {
 				return nil, &RowError{Line: line, Err: data.Invalid("", "row has %d fields, the header has %d", len(rec), r.c.n)}
 			}
@@ -253,7 +247,6 @@ func (r *Reader) Next() (*data.Request, error) {
 		}
 		return nil, fmt.Errorf("chicago311: read: %w", err)
 	}
-	line, _ := r.csv.FieldPos(0)
 	req, col, err := r.build(rec)
 	if err != nil {
 		name := data.ErrorField(err)
