@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -26,10 +28,16 @@ import (
 //     (they cost more than SQLite's insert). A column holding its default
 //     (the empty text or NULL, for most columns of a typical row) is left
 //     out of the INSERT, one prepared statement per set of bound columns
-//     (at most maxInserts): binds are a cgo call each, and this cut their
-//     CPU by about a third. A second goroutine checks and encodes the next
-//     chunk of importChunk rows while the writer stores the current one, so
-//     a streamed file needs the memory of two chunks.
+//     (at most maxInserts): this cut the binds' CPU by about a third. The
+//     driver binds a value per cgo call, copying texts (SQLITE_TRANSIENT):
+//     an INSERT is instead bound, stepped and reset by one C function,
+//     bindStep (import_bind.go), with the texts bound in place
+//     (SQLITE_STATIC) from the chunk's bytes, which took the writer's
+//     row loop from 14.5 to 9.8 CPU-s per million rows (load 4-6 on 2
+//     cores). A second goroutine checks and encodes the next chunk of
+//     importChunk rows (the values, their texts in one buffer, and which
+//     values equal a column default) while the writer stores the current
+//     one, so a streamed file needs the memory of two chunks.
 //   - The points and the well-known layers' areas are columns written with
 //     the row (zkey, beat, ward...: migrations 0005, 0006), indexed like
 //     the others. They replaced an R*Tree insert per row and six rows of
@@ -92,6 +100,10 @@ var importTriggers = []string{"requests_ai", "requests_au_areas"}
 type importConfig struct {
 	chunk   int // rows encoded and written at a time
 	bulkMin int // rows before the index rebuild may start
+	// driverBinds binds every value through the driver instead of
+	// bindStep (the path taken if the driver's statement has no
+	// sqlite3_stmt where rawStmt looks).
+	driverBinds bool
 }
 
 func (db *DB) importConfig() importConfig {
@@ -131,15 +143,42 @@ func (db *DB) ImportRequestSeq(ctx context.Context, seq iter.Seq2[*data.Request,
 // importRow is one request ready to write.
 type importRow struct {
 	number    string
-	requested string // sort key: stored requested_at
-	vals      []any  // encodeRequest's columns, ints as int64
-	custom    bool   // has an area of a layer without a column: rows of request_areas
-	layers    uint8  // bit i: has an area of areaLayers[i] (a column)
+	requested string      // sort key: stored requested_at
+	vals      []importVal // encodeRequest's columns, texts in the chunk's bytes
+	// blank holds, per kind of default (blankKinds), the columns whose
+	// value is that default (bit i: requestColumns[i]); the writer leaves
+	// out those whose default it is (see insertFor).
+	blank  [len(blankKinds)]uint64
+	custom bool  // has an area of a layer without a column: rows of request_areas
+	layers uint8 // bit i: has an area of areaLayers[i] (a column)
+}
+
+// blankKinds are the column defaults of requests an import leaves to
+// SQLite: a value equal to one of them is recorded in importRow.blank.
+var blankKinds = [...]driver.Value{nil, "", "[]", "{}", int64(0)}
+
+// value returns column i of row as the driver binds it, texts and blobs
+// copied out of bytes (the update of a stored number, the driver's path).
+func (row *importRow) value(i int, bytes []byte) driver.Value {
+	v := row.vals[i]
+	switch v.typ {
+	case valInt:
+		return v.v
+	case valFloat:
+		return math.Float64frombits(uint64(v.v))
+	case valText:
+		return string(bytes[v.v : v.v+int64(v.n)])
+	case valBlob:
+		return slices.Clone(bytes[v.v : v.v+int64(v.n)])
+	}
+	return nil
 }
 
 // encodedChunk is a run of encoded rows of the sequence.
 type encodedChunk struct {
 	rows    []importRow // in (requested_at, number) order, one per number
+	bytes   []byte      // the rows' texts and blobs
+	vals    []importVal // the rows' values, carved into importRow.vals
 	repeats int         // listings dropped for a later one in the chunk
 	highest map[counterKey]int64
 	err     error // ends the import
@@ -157,8 +196,10 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 	next, stop := iter.Pull2(seq)
 	defer stop()
 	n := 0
+	chunkBytes, chunkVals := 0, 0
 	for {
-		c := encodedChunk{highest: map[counterKey]int64{}}
+		c := encodedChunk{highest: map[counterKey]int64{}, bytes: make([]byte, 0, chunkBytes),
+			vals: make([]importVal, 0, chunkVals)}
 		last := make(map[string]int, size)
 		for len(c.rows)+c.repeats < size {
 			r, err, ok := next()
@@ -173,7 +214,7 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 				c.err = fmt.Errorf("request %d: %w", n, err)
 				break
 			}
-			row, err := encodeImportRow(r)
+			row, err := c.encode(r)
 			if err != nil {
 				c.err = fmt.Errorf("request %d: %w", n, err)
 				break
@@ -195,6 +236,8 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 			return cmp.Or(cmp.Compare(a.requested, b.requested), cmp.Compare(a.number, b.number))
 		})
 		full := len(c.rows)+c.repeats == size && c.err == nil
+		// The next chunk starts with room for as much.
+		chunkBytes, chunkVals = max(chunkBytes, len(c.bytes)), max(chunkVals, len(c.vals))
 		select {
 		case out <- c:
 		case <-done:
@@ -206,27 +249,64 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 	}
 }
 
-// encodeImportRow encodes r for the import's insert statement.
-func encodeImportRow(r *data.Request) (importRow, error) {
+// encode encodes r for the import's insert statement: its values go into
+// c.vals, its texts into c.bytes.
+func (c *encodedChunk) encode(r *data.Request) (importRow, error) {
 	vals, err := encodeRequest(r)
 	if err != nil {
 		return importRow{}, fmt.Errorf("%s: %w", r.Number, data.Invalid("request", "%v", err))
 	}
-	// The driver binds int64, not int: converted in place (a second slice
-	// of driver.Value was one more allocation per row).
-	for i, v := range vals {
-		if n, ok := v.(int); ok {
-			vals[i] = int64(n)
-		}
+	if len(c.vals)+len(vals) > cap(c.vals) {
+		c.vals = make([]importVal, 0, max(2*cap(c.vals), 16*len(vals)))
 	}
+	row := importRow{number: r.Number, requested: vals[19].(string)}
+	start := len(c.vals)
+	for i, v := range vals {
+		var iv importVal
+		switch v := v.(type) {
+		case nil:
+			iv.typ = valNull
+			row.blank[0] |= 1 << i
+		case string:
+			if len(v) > math.MaxInt32 {
+				return importRow{}, fmt.Errorf("%s: column %s: %d bytes", r.Number, requestColumns[i], len(v))
+			}
+			iv = importVal{typ: valText, n: int32(len(v)), v: int64(len(c.bytes))}
+			c.bytes = append(c.bytes, v...)
+			for k := 1; k <= 3; k++ {
+				if v == blankKinds[k].(string) {
+					row.blank[k] |= 1 << i
+				}
+			}
+		case []byte:
+			if len(v) > math.MaxInt32 {
+				return importRow{}, fmt.Errorf("%s: column %s: %d bytes", r.Number, requestColumns[i], len(v))
+			}
+			iv = importVal{typ: valBlob, n: int32(len(v)), v: int64(len(c.bytes))}
+			c.bytes = append(c.bytes, v...)
+		case int:
+			iv = importVal{typ: valInt, v: int64(v)}
+		case int64:
+			iv = importVal{typ: valInt, v: v}
+		case float64:
+			iv = importVal{typ: valFloat, v: int64(math.Float64bits(v))}
+		default:
+			return importRow{}, fmt.Errorf("%s: column %s: unexpected %T", r.Number, requestColumns[i], v)
+		}
+		if iv.typ == valInt && iv.v == 0 {
+			row.blank[4] |= 1 << i
+		}
+		c.vals = append(c.vals, iv)
+	}
+	row.vals = c.vals[start:len(c.vals):len(c.vals)]
 	cols, custom := layerColumns(r)
-	var layers uint8
 	for i, c := range cols {
 		if c != "" {
-			layers |= 1 << i
+			row.layers |= 1 << i
 		}
 	}
-	return importRow{number: r.Number, requested: vals[19].(string), vals: vals, custom: custom, layers: layers}, nil
+	row.custom = custom
+	return row, nil
 }
 
 // importSeq runs an import of seq on the writer's connection.
@@ -288,10 +368,19 @@ type importTx struct {
 	update, areasDelete, areasInsert driver.Stmt
 	// inserts holds an INSERT per set of bound columns (bit i:
 	// requestColumns[i]); a column holding its default is left out, so
-	// SQLite fills it instead of a bind call through cgo each.
-	inserts  map[uint64]driver.Stmt
-	defaults []colDefault // per requestColumns
+	// SQLite fills it instead of binding it.
+	inserts map[uint64]insertStmt
+	// defaults holds, per kind of blankKinds, the columns with that
+	// default (bit i: requestColumns[i]).
+	defaults [len(blankKinds)]uint64
 	args     []driver.NamedValue
+}
+
+// insertStmt is a prepared INSERT of some columns, and its sqlite3_stmt
+// for bindStep (nil: bound through the driver).
+type insertStmt struct {
+	stmt driver.Stmt
+	raw  unsafe.Pointer
 }
 
 // The driver calls run with context.Background(): with a cancellable
@@ -486,13 +575,14 @@ func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan e
 			restore = append(restore, rebuild...)
 			bulk = true
 		}
-		for i, row := range c.rows {
+		for i := range c.rows {
+			row := &c.rows[i]
 			if i%checkEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return 0, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 				}
 			}
-			ins, err := im.write(row)
+			ins, err := im.write(row, c.bytes)
 			if err != nil {
 				return 0, 0, wrap(ctx, op+": "+row.number, err)
 			}
@@ -623,7 +713,7 @@ func (im *importTx) prepare() error {
 		*p.to = s
 	}
 	im.args = make([]driver.NamedValue, 0, len(requestColumns))
-	im.inserts = map[uint64]driver.Stmt{}
+	im.inserts = map[uint64]insertStmt{}
 	if err := im.columnDefaults(); err != nil {
 		im.close()
 		return err
@@ -639,94 +729,81 @@ func (im *importTx) close() {
 		}
 	}
 	for k, s := range im.inserts {
-		_ = s.Close()
+		_ = s.stmt.Close()
 		delete(im.inserts, k)
 	}
-}
-
-// colDefault is what leaving a column out of an INSERT stores.
-type colDefault struct {
-	required bool         // NOT NULL without a default, or a default not listed below
-	value    driver.Value // the default: "", "[]", "{}", int64(0) or nil (NULL)
-}
-
-// holds reports whether v is d's value. Typed comparisons: insertFor asks
-// for every column of every row, and comparing interfaces (efaceeq) cost
-// about a second of the writer's time per million rows.
-func (d colDefault) holds(v driver.Value) bool {
-	switch dv := d.value.(type) {
-	case string:
-		s, ok := v.(string)
-		return ok && s == dv
-	case int64:
-		n, ok := v.(int64)
-		return ok && n == dv
-	case nil:
-		return v == nil
-	}
-	return v == d.value
 }
 
 // maxInserts bounds the INSERT statements an import prepares; rows of
 // further column sets bind every column.
 const maxInserts = 64
 
-// columnDefaults reads the defaults of requestColumns from the schema.
+// columnDefaults reads the defaults of requestColumns from the schema into
+// im.defaults: a column whose default is not one of blankKinds, or that
+// has none, is always bound.
 func (im *importTx) columnDefaults() error {
 	if len(requestColumns) > 64 {
 		return fmt.Errorf("%d request columns do not fit a column set", len(requestColumns))
 	}
-	byName := map[string]colDefault{}
+	// kind is the index in blankKinds of each column's default, -1 if it
+	// must be bound.
+	kind := map[string]int{}
 	if err := im.query(`SELECT name, "notnull", dflt_value FROM pragma_table_info('requests')`, func(v []driver.Value) error {
 		name, _ := v[0].(string)
 		notNull, _ := v[1].(int64)
-		d := colDefault{required: true}
+		k := -1
 		dflt := v[2]
 		if b, ok := dflt.([]byte); ok {
 			dflt = string(b)
 		}
 		switch dflt {
 		case nil:
-			d = colDefault{required: notNull != 0}
+			if notNull == 0 {
+				k = 0 // NULL
+			}
 		case "''":
-			d = colDefault{value: ""}
+			k = 1
 		case "'[]'":
-			d = colDefault{value: "[]"}
+			k = 2
 		case "'{}'":
-			d = colDefault{value: "{}"}
+			k = 3
 		case "0":
-			d = colDefault{value: int64(0)}
+			k = 4
 		}
-		byName[name] = d
+		kind[name] = k
 		return nil
 	}); err != nil {
 		return err
 	}
-	im.defaults = make([]colDefault, len(requestColumns))
+	im.defaults = [len(blankKinds)]uint64{}
 	for i, c := range requestColumns {
-		d, ok := byName[c]
+		k, ok := kind[c]
 		if !ok {
 			return fmt.Errorf("requests has no column %s", c)
 		}
-		im.defaults[i] = d
+		if k >= 0 {
+			im.defaults[k] |= 1 << i
+		}
 	}
 	return nil
 }
 
-// insertFor returns the INSERT of the columns of vals that do not hold
-// their default, and those columns (bit i: requestColumns[i]).
-func (im *importTx) insertFor(vals []any) (driver.Stmt, uint64, error) {
-	var set uint64
-	for i, v := range vals {
-		if d := im.defaults[i]; d.required || !d.holds(v) {
-			set |= 1 << i
-		}
+// insertFor returns the INSERT of the columns of row that do not hold
+// their default, and those columns (bit i: requestColumns[i]). The encoder
+// found the values that equal a default (row.blank), so this is a few
+// bitwise operations on the writer's thread.
+func (im *importTx) insertFor(row *importRow) (insertStmt, uint64, error) {
+	all := uint64(1)<<len(row.vals) - 1
+	var blank uint64
+	for k, cols := range im.defaults {
+		blank |= cols & row.blank[k]
 	}
+	set := all &^ blank
 	if s, ok := im.inserts[set]; ok {
 		return s, set, nil
 	}
 	if len(im.inserts) >= maxInserts {
-		set = 1<<len(vals) - 1
+		set = all
 		if s, ok := im.inserts[set]; ok {
 			return s, set, nil
 		}
@@ -740,39 +817,49 @@ func (im *importTx) insertFor(vals []any) (driver.Stmt, uint64, error) {
 	s, err := im.c.Prepare("INSERT INTO requests (" + strings.Join(cols, ", ") + ") VALUES (?" +
 		strings.Repeat(", ?", len(cols)-1) + ") ON CONFLICT (number) DO NOTHING")
 	if err != nil {
-		return nil, 0, err
+		return insertStmt{}, 0, err
 	}
-	im.inserts[set] = s
-	return s, set, nil
+	is := insertStmt{stmt: s}
+	if !im.cfg.driverBinds {
+		is.raw = rawStmt(s)
+	}
+	im.inserts[set] = is
+	return is, set, nil
 }
 
-// write inserts row, or updates the request of its number, and reports
-// whether it inserted.
-func (im *importTx) write(row importRow) (inserted bool, err error) {
-	insert, set, err := im.insertFor(row.vals)
+// write inserts row (texts in bytes), or updates the request of its
+// number, and reports whether it inserted.
+func (im *importTx) write(row *importRow, bytes []byte) (inserted bool, err error) {
+	insert, set, err := im.insertFor(row)
 	if err != nil {
 		return false, fmt.Errorf("insert: %w", err)
 	}
-	args := im.args[:0]
-	for i, v := range row.vals {
-		if set&(1<<i) != 0 {
-			args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
+	var n int64
+	if insert.raw != nil {
+		n, err = bindStep(insert.raw, row.vals, set, bytes)
+	} else {
+		args := im.args[:0]
+		for i := range row.vals {
+			if set&(1<<i) != 0 {
+				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: row.value(i, bytes)})
+			}
+		}
+		var res driver.Result
+		if res, err = insert.stmt.(driver.StmtExecContext).ExecContext(context.Background(), args); err == nil {
+			n, err = res.RowsAffected()
 		}
 	}
-	res, err := insert.(driver.StmtExecContext).ExecContext(context.Background(), args)
 	if err != nil {
 		return false, fmt.Errorf("insert: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, err
-	} else if n == 1 {
+	if n == 1 {
 		return true, nil
 	}
 	// Stored already: UPDATE ... WHERE number = ?41, the same values but
 	// number last.
-	args = im.args[:0]
-	for _, v := range row.vals[1:] {
-		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
+	args := im.args[:0]
+	for i := 1; i < len(row.vals); i++ {
+		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: row.value(i, bytes)})
 	}
 	args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: row.number})
 	var id int64

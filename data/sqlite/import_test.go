@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/geo311/geo311/data"
 )
@@ -400,6 +403,14 @@ func TestImportConstraints(t *testing.T) {
 // optional fields, more sets than maxInserts, are stored exactly as
 // encodeRequest writes them, column by column.
 func TestImportColumnSets(t *testing.T) {
+	for _, driverBinds := range []bool{false, true} {
+		t.Run(fmt.Sprintf("driverBinds=%v", driverBinds), func(t *testing.T) {
+			testImportColumnSets(t, importConfig{chunk: importChunk, bulkMin: bulkIndexMin, driverBinds: driverBinds})
+		})
+	}
+}
+
+func testImportColumnSets(t *testing.T, cfg importConfig) {
 	ctx := t.Context()
 	db := openTest(t)
 	rs := synthRequests(rand.New(rand.NewPCG(31, 32)), 0, 600)
@@ -425,7 +436,7 @@ func TestImportColumnSets(t *testing.T) {
 		}
 	}
 	for round := range 2 { // inserts, then the same rows as updates
-		ins, upd, err := db.ImportRequests(ctx, rs)
+		ins, upd, err := db.importSeq(ctx, seqOf(rs, nil), cfg)
 		if err != nil || ins+upd != len(rs) || (round == 1 && ins != 0) {
 			t.Fatalf("round %d: %d inserted, %d updated, %v", round, ins, upd, err)
 		}
@@ -448,5 +459,98 @@ func TestImportColumnSets(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestImportBindsDirectly: the import's INSERTs are bound and stepped by
+// bindStep, one cgo call a row, which needs the sqlite3_stmt inside the
+// driver's statement (rawStmt); a driver that kept it elsewhere would make
+// the import bind value by value through the driver again. Each kind of
+// value, an empty text, a column left out and an error go through it.
+func TestImportBindsDirectly(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error {
+		c := dc.(*sqlite3.SQLiteConn)
+		if _, err := c.Exec(`CREATE TEMP TABLE bind_test (i INTEGER, f REAL, t TEXT NOT NULL, b BLOB, n INTEGER DEFAULT 7)`, nil); err != nil {
+			return err
+		}
+		all, err := c.Prepare(`INSERT INTO bind_test (i, f, t, b, n) VALUES (?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer all.Close()
+		some, err := c.Prepare(`INSERT INTO bind_test (t, b) VALUES (?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer some.Close()
+		rawAll, rawSome := rawStmt(all), rawStmt(some)
+		if rawAll == nil || rawSome == nil {
+			t.Fatalf("rawStmt of a %T: nil", all)
+		}
+		bytes := []byte("héllo world\x01\x02")
+		vals := []importVal{
+			{typ: valInt, v: -42},
+			{typ: valFloat, v: int64(math.Float64bits(-87.5))},
+			{typ: valText, v: 0, n: 12},
+			{typ: valBlob, v: 12, n: 2},
+			{typ: valNull}, // not bound: its bit is clear
+		}
+		if n, err := bindStep(rawAll, vals, 0b01111, bytes); err != nil || n != 1 {
+			t.Fatalf("bindStep: %d rows, %v", n, err)
+		}
+		if n, err := bindStep(rawAll, nil, 0, nil); err == nil || n != 0 {
+			t.Errorf("bindStep without values: %d, %v", n, err)
+		}
+		empty := []importVal{{typ: valText}, vals[3]}
+		if n, err := bindStep(rawSome, empty, 0b11, bytes); err != nil || n != 1 {
+			t.Fatalf("bindStep of an empty text: %d rows, %v", n, err)
+		}
+		// A constraint error comes back as the driver's error, with
+		// SQLite's message.
+		null := []importVal{{typ: valNull}, vals[3]}
+		_, err = bindStep(rawSome, null, 0b11, bytes)
+		var se sqlite3.Error
+		if !errors.As(err, &se) || se.Code != sqlite3.ErrConstraint || se.ExtendedCode != sqlite3.ErrConstraintNotNull ||
+			!strings.Contains(err.Error(), "NOT NULL constraint failed: bind_test.t") {
+			t.Errorf("bindStep of NULL into a NOT NULL column: %#v (%v)", err, err)
+		}
+		// The statement was reset and its bindings cleared: it runs again.
+		if n, err := bindStep(rawSome, []importVal{{typ: valText, n: 6}}, 0b1, bytes); err != nil || n != 1 {
+			t.Fatalf("bindStep after an error: %d rows, %v", n, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	rows, err := conn.QueryContext(ctx, `SELECT quote(i), quote(f), quote(t), quote(b), quote(n) FROM bind_test ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v [5]string
+		if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4]); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.Join(v[:], " "))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"-42 -87.5 'héllo world' X'0102' NULL",
+		"NULL NULL '' X'0102' 7",
+		"NULL NULL 'héllo' NULL 7",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n%q\nwant\n%q", got, want)
 	}
 }
