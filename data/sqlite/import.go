@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/mattn/go-sqlite3"
@@ -143,7 +144,7 @@ func (db *DB) ImportRequestSeq(ctx context.Context, seq iter.Seq2[*data.Request,
 // importRow is one request ready to write.
 type importRow struct {
 	number    string
-	requested string      // sort key: stored requested_at
+	requested time.Time   // the sort key
 	vals      []importVal // encodeRequest's columns, texts in the chunk's bytes
 	// blank holds, per kind of default (blankKinds), the columns whose
 	// value is that default (bit i: requestColumns[i]); the writer leaves
@@ -172,6 +173,30 @@ func (row *importRow) value(i int, bytes []byte) driver.Value {
 		return slices.Clone(bytes[v.v : v.v+int64(v.n)])
 	}
 	return nil
+}
+
+// sort orders the rows by (requested_at, number). The stored text of a
+// time of the years a store takes (1 to 9999, data.StorableTime) has a
+// fixed width, so its order is the time's; the keys are sorted, not the
+// rows, which are moved once.
+func (c *encodedChunk) sort() {
+	type key struct {
+		sec     int64
+		nsec, i int32
+		number  string
+	}
+	keys := make([]key, len(c.rows))
+	for i, r := range c.rows {
+		keys[i] = key{sec: r.requested.Unix(), nsec: int32(r.requested.Nanosecond()), i: int32(i), number: r.number}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.number, b.number))
+	})
+	rows := make([]importRow, len(c.rows))
+	for i, k := range keys {
+		rows[i] = c.rows[k.i]
+	}
+	c.rows = rows
 }
 
 // encodedChunk is a run of encoded rows of the sequence.
@@ -232,9 +257,7 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 			last[row.number] = len(c.rows)
 			c.rows = append(c.rows, row)
 		}
-		slices.SortFunc(c.rows, func(a, b importRow) int {
-			return cmp.Or(cmp.Compare(a.requested, b.requested), cmp.Compare(a.number, b.number))
-		})
+		c.sort()
 		full := len(c.rows)+c.repeats == size && c.err == nil
 		// The next chunk starts with room for as much.
 		chunkBytes, chunkVals = max(chunkBytes, len(c.bytes)), max(chunkVals, len(c.vals))
@@ -247,66 +270,6 @@ func encodeChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- enco
 			return
 		}
 	}
-}
-
-// encode encodes r for the import's insert statement: its values go into
-// c.vals, its texts into c.bytes.
-func (c *encodedChunk) encode(r *data.Request) (importRow, error) {
-	vals, err := encodeRequest(r)
-	if err != nil {
-		return importRow{}, fmt.Errorf("%s: %w", r.Number, data.Invalid("request", "%v", err))
-	}
-	if len(c.vals)+len(vals) > cap(c.vals) {
-		c.vals = make([]importVal, 0, max(2*cap(c.vals), 16*len(vals)))
-	}
-	row := importRow{number: r.Number, requested: vals[19].(string)}
-	start := len(c.vals)
-	for i, v := range vals {
-		var iv importVal
-		switch v := v.(type) {
-		case nil:
-			iv.typ = valNull
-			row.blank[0] |= 1 << i
-		case string:
-			if len(v) > math.MaxInt32 {
-				return importRow{}, fmt.Errorf("%s: column %s: %d bytes", r.Number, requestColumns[i], len(v))
-			}
-			iv = importVal{typ: valText, n: int32(len(v)), v: int64(len(c.bytes))}
-			c.bytes = append(c.bytes, v...)
-			for k := 1; k <= 3; k++ {
-				if v == blankKinds[k].(string) {
-					row.blank[k] |= 1 << i
-				}
-			}
-		case []byte:
-			if len(v) > math.MaxInt32 {
-				return importRow{}, fmt.Errorf("%s: column %s: %d bytes", r.Number, requestColumns[i], len(v))
-			}
-			iv = importVal{typ: valBlob, n: int32(len(v)), v: int64(len(c.bytes))}
-			c.bytes = append(c.bytes, v...)
-		case int:
-			iv = importVal{typ: valInt, v: int64(v)}
-		case int64:
-			iv = importVal{typ: valInt, v: v}
-		case float64:
-			iv = importVal{typ: valFloat, v: int64(math.Float64bits(v))}
-		default:
-			return importRow{}, fmt.Errorf("%s: column %s: unexpected %T", r.Number, requestColumns[i], v)
-		}
-		if iv.typ == valInt && iv.v == 0 {
-			row.blank[4] |= 1 << i
-		}
-		c.vals = append(c.vals, iv)
-	}
-	row.vals = c.vals[start:len(c.vals):len(c.vals)]
-	cols, custom := layerColumns(r)
-	for i, c := range cols {
-		if c != "" {
-			row.layers |= 1 << i
-		}
-	}
-	row.custom = custom
-	return row, nil
 }
 
 // importSeq runs an import of seq on the writer's connection.

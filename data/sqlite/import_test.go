@@ -554,3 +554,73 @@ func TestImportBindsDirectly(t *testing.T) {
 		t.Errorf("rows\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestImportEncode: the import's encoder writes every column as
+// encodeRequest does, and marks exactly the values that equal one of
+// blankKinds.
+func TestImportEncode(t *testing.T) {
+	rs := synthRequests(rand.New(rand.NewPCG(51, 52)), 0, 300)
+	odd := cloneRequest(rs[0])
+	odd.Number = "CC25-00000901"
+	odd.Kind, odd.State = data.KindCommunityConcern, data.StateNotAccepted
+	odd.UpdatedAt, odd.AcceptedAt, odd.AssignedAt = time.Time{}, odd.RequestedAt.Add(time.Minute), odd.RequestedAt.Add(time.Hour)
+	odd.Attributes = map[string][]string{"WHERE": {"curb \"quoted\" <tag>"}, "N": {"1", "2"}}
+	odd.Contact = data.Contact{FirstName: "Ünïcode", Phone: "312"}
+	odd.PINHash = []byte{0, 1, 2, 255}
+	odd.Areas = []data.AreaRef{{Layer: "custom", ID: "<a & b>", Name: "ünïcode", Generation: "g"}, {Layer: data.LayerWard, ID: "4", Generation: "g"}}
+	odd.RecordedAreas = []data.AreaRef{{Layer: data.LayerBeat, ID: "0111", Name: "Beat \"1\"", Generation: "recorded"}}
+	odd.Description, odd.MediaURL, odd.Disposition = "[]", "{}", ""
+	bare := &data.Request{Number: "SR25-00000902", Jurisdiction: "chicago", Kind: data.KindServiceRequest,
+		ServiceCode: "PHF", State: data.StateNew, RequestedAt: time.Date(2025, 3, 1, 12, 0, 0, 1, time.FixedZone("x", -5*3600))}
+	var c encodedChunk
+	for _, r := range append(rs, odd, bare) {
+		row, err := c.encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := encodeRequest(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(row.vals) != len(want) {
+			t.Fatalf("%s: %d values, want %d", r.Number, len(row.vals), len(want))
+		}
+		for i, w := range want {
+			if n, ok := w.(int); ok {
+				w = int64(n)
+			}
+			got := row.value(i, c.bytes)
+			if fmt.Sprintf("%T %v", got, got) != fmt.Sprintf("%T %v", w, w) {
+				t.Errorf("%s: %s = %T %v, want %T %v", r.Number, requestColumns[i], got, got, w, w)
+			}
+			for k, b := range blankKinds {
+				if isBlank := row.blank[k]>>i&1 != 0; isBlank != (fmt.Sprintf("%T %v", b, b) == fmt.Sprintf("%T %v", w, w)) {
+					t.Errorf("%s: %s = %#v: blank as %#v is %v", r.Number, requestColumns[i], w, b, isBlank)
+				}
+			}
+		}
+		cols, custom := layerColumns(r)
+		for i, id := range cols {
+			if (row.layers>>i&1 != 0) != (id != "") {
+				t.Errorf("%s: layers %b, columns %q", r.Number, row.layers, cols)
+			}
+		}
+		if row.custom != custom || row.number != r.Number {
+			t.Errorf("%s: custom %v number %q", r.Number, row.custom, row.number)
+		}
+	}
+}
+
+func TestAppendTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	times := []time.Time{{}, time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 0, time.FixedZone("east", 14*3600))}
+	for range 1000 {
+		times = append(times, time.Unix(rng.Int64N(1<<35)-1<<34, rng.Int64N(1e9)).In(time.FixedZone("z", rng.IntN(50000)-25000)))
+	}
+	for _, tm := range times {
+		if got, want := string(appendTime([]byte("x"), tm)), "x"+formatTime(tm); got != want {
+			t.Errorf("appendTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
