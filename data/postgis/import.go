@@ -84,6 +84,7 @@ type importConfig struct {
 	bulkMin int     // rows before the index rebuild may start
 	ratio   float64 // ... and their share of the rows stored before
 	copied  func()  // if set, called once every row is written, before the index builds (benchmarks time the phases)
+	inPlace bool    // never load a shadow table (import_shadow.go): drop and build in requests
 }
 
 func defaultImportConfig() importConfig {
@@ -135,28 +136,46 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 	// Into an empty table, the numbers are not looked up: a number stored
 	// meanwhile, or listed again in a later chunk, fails that chunk's COPY
 	// and sends it through the upsert.
-	im := &importer{lookup: stored > 0}
+	im := &importer{table: pgx.Identifier{"requests"}, lookup: stored > 0}
 	var (
 		written  int
 		rebuild  bulkRebuild
+		shadow   *shadowImport
 		bulk     bool
 		ins, upd int64
 		highest  = map[string]int64{}
 	)
+	defer func() {
+		if shadow != nil {
+			shadow.close(ctx)
+		}
+	}()
 	for more := true; more; c, more = <-chunks {
 		if c.err != nil {
 			return 0, 0, fmt.Errorf("postgis: import requests: %w", c.err)
 		}
 		if !bulk && written+len(c.rs) >= cfg.bulkMin && float64(written+len(c.rs)) >= cfg.ratio*float64(stored) {
-			if rebuild, err = dropSecondaryIndexes(ctx, tx, c.rs, written == 0); err != nil {
-				return 0, 0, wrap(ctx, op+": drop indexes", err)
+			if written == 0 && !cfg.inPlace {
+				if shadow, err = db.startShadow(ctx, tx, c.rs, importBuilders); err != nil {
+					return 0, 0, wrap(ctx, op+": shadow table", err)
+				}
 			}
-			if len(rebuild.keys) > 0 {
-				im.lookup = false // the table is empty: nothing to look up
+			if shadow == nil {
+				if rebuild, err = dropSecondaryIndexes(ctx, tx, c.rs, written == 0); err != nil {
+					return 0, 0, wrap(ctx, op+": drop indexes", err)
+				}
+				if len(rebuild.keys) > 0 {
+					im.lookup = false // the table is empty: nothing to look up
+				}
 			}
 			bulk = true
 		}
-		i, u, err := im.write(ctx, tx, c.rs)
+		var i, u int64
+		if shadow != nil {
+			i, u, err = shadow.write(ctx, c.rs)
+		} else {
+			i, u, err = im.write(ctx, tx, c.rs)
+		}
 		if err != nil {
 			return 0, 0, wrapImport(ctx, fmt.Sprintf("import requests %d-%d", c.first, c.first+len(c.rs)-1), err)
 		}
@@ -166,10 +185,24 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 		}
 	}
 	op = fmt.Sprintf("import %d requests", written)
+	if shadow != nil {
+		if err := shadow.loaded(ctx); err != nil {
+			return 0, 0, wrap(ctx, op+": load", err)
+		}
+	}
 	if cfg.copied != nil {
 		cfg.copied()
 	}
-	if bulk {
+	if shadow != nil {
+		repeated, err := shadow.build(ctx)
+		if err != nil {
+			return 0, 0, wrap(ctx, op+": build indexes", err)
+		}
+		ins, upd = ins-repeated, upd+repeated
+		if err := shadow.swap(ctx); err != nil {
+			return 0, 0, wrap(ctx, op+": swap in the loaded table", err)
+		}
+	} else if bulk {
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+importMaintenanceMem+`'`); err != nil {
 			return 0, 0, wrap(ctx, op+": build indexes", err)
 		}
@@ -239,8 +272,10 @@ func readChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- import
 
 // importer writes the chunks of one import.
 type importer struct {
-	lookup bool // look the numbers of a chunk up before COPY
-	staged bool // import_requests exists in this transaction
+	table      pgx.Identifier // where new rows are COPYed: requests, or a shadow table
+	lookup     bool           // look the numbers of a chunk up before COPY
+	noConflict bool           // table has no unique index: COPY needs no savepoint
+	staged     bool           // import_requests exists in this transaction
 }
 
 // write stores one chunk: new numbers by COPY into requests, stored ones by
@@ -284,11 +319,18 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, chunk []*data.Request)
 			fresh = append(fresh, r)
 		}
 	}
+	if len(fresh) > 0 && im.noConflict {
+		n, err := copyRequests(ctx, tx, im.table, fresh)
+		if err != nil {
+			return 0, 0, fmt.Errorf("copy: %w", err)
+		}
+		return n, repeats, nil
+	}
 	if len(fresh) > 0 {
 		if _, err := tx.Exec(ctx, "SAVEPOINT import_copy"); err != nil {
 			return 0, 0, err
 		}
-		n, err := copyRequests(ctx, tx, "requests", fresh)
+		n, err := copyRequests(ctx, tx, im.table, fresh)
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil:
@@ -330,7 +372,7 @@ func (im *importer) upsert(ctx context.Context, tx pgx.Tx, rs []*data.Request) (
 	} else if _, err := tx.Exec(ctx, `TRUNCATE import_requests`); err != nil {
 		return 0, 0, fmt.Errorf("temporary table: %w", err)
 	}
-	if _, err := copyRequests(ctx, tx, "import_requests", rs); err != nil {
+	if _, err := copyRequests(ctx, tx, pgx.Identifier{"import_requests"}, rs); err != nil {
 		return 0, 0, err
 	}
 	cols := strings.Join(writeColumns, ", ")
@@ -349,7 +391,7 @@ func (im *importer) upsert(ctx context.Context, tx pgx.Tx, rs []*data.Request) (
 // rows of a chunk land together in the heap and in the time-leading
 // indexes, COPYs them into table (binary, see copyenc.go) and returns how
 // many it copied.
-func copyRequests(ctx context.Context, tx pgx.Tx, table string, rs []*data.Request) (int64, error) {
+func copyRequests(ctx context.Context, tx pgx.Tx, table pgx.Identifier, rs []*data.Request) (int64, error) {
 	// The keys are distinct (write lists a number once), so an unstable
 	// sort orders them as a stable one would, in O(n log n).
 	slices.SortFunc(rs, func(a, b *data.Request) int {
@@ -357,7 +399,7 @@ func copyRequests(ctx context.Context, tx pgx.Tx, table string, rs []*data.Reque
 	})
 	src := newCopyReader(rs)
 	tag, err := tx.Conn().PgConn().CopyFrom(ctx, src,
-		"COPY "+pgx.Identifier{table}.Sanitize()+" ("+strings.Join(writeColumns, ", ")+") FROM STDIN (FORMAT binary)")
+		"COPY "+table.Sanitize()+" ("+strings.Join(writeColumns, ", ")+") FROM STDIN (FORMAT binary)")
 	if src.err != nil {
 		return 0, errEncode{src.err}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/geo311/geo311/data"
 )
@@ -129,36 +130,52 @@ func TestImportSeqChunks(t *testing.T) {
 }
 
 // TestImportSeqRollsBack: an error from the sequence or an invalid request
-// after the indexes were dropped leaves nothing behind: no rows, every
-// index back.
+// after the indexes were dropped (in place, keys too into an empty table)
+// or while a shadow table was loading leaves nothing behind: no rows,
+// every index and constraint back, no shadow table.
 func TestImportSeqRollsBack(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
-	before := indexDefs(t, db)
+	before, beforeCons := indexDefs(t, db), constraintDefs(t, db)
 	rs := synthRequests(600, 0)
 	bad := clone(rs[0])
 	bad.Number, bad.State = "SR25-09999999", "bogus"
-	cfg := importConfig{chunk: 100, bulkMin: 200, ratio: 0.5}
-	for _, tc := range []struct {
+	for _, cfg := range []struct {
 		name string
-		seq  iter.Seq2[*data.Request, error]
-		kind error
+		importConfig
 	}{
-		{"sequence error", seqOf(rs, errors.New("disk on fire")), nil},
-		{"invalid request", seqOf(append(slices.Clone(rs), bad), nil), data.ErrInvalid},
+		{"bulk from the second chunk", importConfig{chunk: 100, bulkMin: 200, ratio: 0.5}},
+		{"in place into empty", importConfig{chunk: 100, bulkMin: 100, ratio: 0.5, inPlace: true}},
+		{"shadow table", importConfig{chunk: 100, bulkMin: 100, ratio: 0.5}},
 	} {
-		_, _, err := db.importSeq(ctx, tc.seq, cfg)
-		if err == nil || (tc.kind != nil && !errors.Is(err, tc.kind)) {
-			t.Errorf("%s: %v, want an error (%v)", tc.name, err, tc.kind)
-		}
-		if tc.kind != nil && !strings.Contains(err.Error(), "request 600") {
-			t.Errorf("%s: %v does not name the request's position", tc.name, err)
-		}
-		if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 0 {
-			t.Errorf("%s: %d requests stored, %v", tc.name, n, err)
-		}
-		if got := indexDefs(t, db); !slices.Equal(got, before) {
-			t.Errorf("%s: indexes after the failed import:\n%s", tc.name, strings.Join(got, "\n"))
+		for _, tc := range []struct {
+			name string
+			seq  iter.Seq2[*data.Request, error]
+			kind error
+		}{
+			{"sequence error", seqOf(rs, errors.New("disk on fire")), nil},
+			{"invalid request", seqOf(append(slices.Clone(rs), bad), nil), data.ErrInvalid},
+		} {
+			name := cfg.name + ": " + tc.name
+			_, _, err := db.importSeq(ctx, tc.seq, cfg.importConfig)
+			if err == nil || (tc.kind != nil && !errors.Is(err, tc.kind)) {
+				t.Errorf("%s: %v, want an error (%v)", name, err, tc.kind)
+			}
+			if tc.kind != nil && !strings.Contains(err.Error(), "request 600") {
+				t.Errorf("%s: %v does not name the request's position", name, err)
+			}
+			if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 0 {
+				t.Errorf("%s: %d requests stored, %v", name, n, err)
+			}
+			if got := indexDefs(t, db); !slices.Equal(got, before) {
+				t.Errorf("%s: indexes after the failed import:\n%s", name, strings.Join(got, "\n"))
+			}
+			if got := constraintDefs(t, db); !slices.Equal(got, beforeCons) {
+				t.Errorf("%s: constraints after the failed import:\n%s", name, strings.Join(got, "\n"))
+			}
+			if got := shadowTables(t, db); len(got) != 0 {
+				t.Errorf("%s: shadow tables after the failed import: %v", name, got)
+			}
 		}
 	}
 }
@@ -297,7 +314,7 @@ func TestCopyEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := copyRequests(ctx, tx, "via_copy", slices.Clone(rs)); err != nil || n != 3 {
+	if n, err := copyRequests(ctx, tx, pgx.Identifier{"via_copy"}, slices.Clone(rs)); err != nil || n != 3 {
 		t.Fatalf("copy: %d, %v", n, err)
 	}
 	var diff int
@@ -346,15 +363,55 @@ func constraintDefs(t *testing.T, db *DB) []string {
 		FROM pg_constraint WHERE conrelid = 'requests'::regclass OR confrelid = 'requests'::regclass ORDER BY 1`)
 }
 
-// TestImportBulkIntoEmpty: into an empty table the bulk path drops the
-// keys too (primary key, unique number, the notes' foreign key) and builds
-// them after the rows. A number listed in two or three chunks is stored
-// once, as its last listing, the earlier ones counted as updates; every
-// constraint comes back the same and holds.
+// columnDefs lists the columns of requests with their types, defaults,
+// identity and collation, and its identity sequence with its options.
+func columnDefs(t *testing.T, db *DB) []string {
+	t.Helper()
+	return queryStrings(t, db, `SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+			|| CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+			|| coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+			|| coalesce(' identity ' || nullif(a.attidentity::text, ''), '')
+			|| coalesce(' collate ' || nullif(a.attcollation, 0)::regcollation::text, '')
+		FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE a.attrelid = 'requests'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+		UNION ALL
+		SELECT s.seqrelid::regclass::text || format(' %s %s %s %s %s %s', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqcache, s.seqcycle)
+		FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence('requests', 'id')::regclass
+		ORDER BY 1`)
+}
+
+// shadowTables lists the shadow tables of imports (import_shadow.go).
+func shadowTables(t *testing.T, db *DB) []string {
+	t.Helper()
+	return queryStrings(t, db, `SELECT relname::text FROM pg_class WHERE starts_with(relname, '`+shadowPrefix+`') AND relkind = 'r' ORDER BY 1`)
+}
+
+// requestsLocks returns the lock modes granted on requests and on
+// request_notes, as "table mode".
+func requestsLocks(t *testing.T, db *DB) []string {
+	t.Helper()
+	return queryStrings(t, db, `SELECT relation::regclass::text || ' ' || mode FROM pg_locks
+		WHERE relation IN ('requests'::regclass, 'request_notes'::regclass) AND granted AND pid <> pg_backend_pid() ORDER BY 1`)
+}
+
+// TestImportBulkIntoEmpty: into an empty table the bulk path builds the
+// keys (primary key, unique number, the notes' foreign key) after the
+// rows too: in place, having dropped them (request_notes is locked), or
+// on a shadow table swapped in at the end (requests is locked in
+// EXCLUSIVE mode: it can be read meanwhile). A number listed in two or
+// three chunks is stored once, as its last listing, the earlier ones
+// counted as updates; every column, constraint and index comes back the
+// same and holds; identities continue.
 func TestImportBulkIntoEmpty(t *testing.T) {
+	for _, inPlace := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inPlace=%v", inPlace), func(t *testing.T) { testImportBulkIntoEmpty(t, inPlace) })
+	}
+}
+
+func testImportBulkIntoEmpty(t *testing.T, inPlace bool) {
 	db := openDB(t)
 	ctx := context.Background()
-	before, beforeIdx := constraintDefs(t, db), indexDefs(t, db)
+	before, beforeIdx, beforeCols := constraintDefs(t, db), indexDefs(t, db), columnDefs(t, db)
 	if len(before) < 3 {
 		t.Fatalf("constraints %v: want at least the primary key, the unique number and the notes' foreign key", before)
 	}
@@ -372,24 +429,60 @@ func TestImportBulkIntoEmpty(t *testing.T) {
 	within := clone(rs[310])
 	within.Description = "listed twice in one chunk"
 	rs[330] = within
+	// Ids continue from those given out before.
+	if _, err := db.pool.Exec(ctx, `SELECT nextval(pg_get_serial_sequence('requests', 'id')) FROM generate_series(1, 1000)`); err != nil {
+		t.Fatal(err)
+	}
 	// The import's catalogue changes are not visible outside its
-	// transaction, but dropping the notes' foreign key locks request_notes.
-	var notesLocked []bool
-	cfg := importConfig{chunk: 100, bulkMin: 100, ratio: 0.2, copied: func() {
-		var locked bool
-		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_locks
-			WHERE relation = 'request_notes'::regclass AND mode = 'AccessExclusiveLock' AND granted)`).Scan(&locked); err != nil {
-			t.Error(err)
+	// transaction, but its locks are: in place, dropping the notes'
+	// foreign key locks request_notes; with a shadow table, requests can
+	// be read meanwhile (empty) but not written.
+	var locks [][]string
+	cfg := importConfig{chunk: 100, bulkMin: 100, ratio: 0.2, inPlace: inPlace, copied: func() {
+		locks = append(locks, requestsLocks(t, db))
+		if inPlace {
+			return
 		}
-		notesLocked = append(notesLocked, locked)
+		var n int
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("requests read during the import: %d rows, %v; want 0", n, err)
+		}
+		if got := shadowTables(t, db); len(got) != 1 {
+			t.Errorf("shadow tables during the import: %v, want one", got)
+		}
+		// The import holds three of the pool's four connections.
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		_, err = tx.Exec(ctx, `SET LOCAL lock_timeout = '100ms'; DELETE FROM requests`)
+		if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+			t.Errorf("requests written during the import: %v; want a lock timeout", err)
+		}
 	}}
 	ins, upd, err := db.importSeq(ctx, seqOf(rs, nil), cfg)
 	// 450 listings of 445 numbers: rs[5] three more times, rs[7] and rs[310] once more.
 	if err != nil || ins != 445 || upd != 5 {
 		t.Fatalf("import: %d inserted, %d updated, %v; want 445, 5", ins, upd, err)
 	}
-	if !slices.Equal(notesLocked, []bool{true}) {
-		t.Errorf("request_notes locked by the import (its foreign key dropped): %v, want [true]", notesLocked)
+	switch {
+	case len(locks) != 1:
+		t.Errorf("copied called %d times", len(locks))
+	case inPlace && !(slices.Contains(locks[0], "requests AccessExclusiveLock") && slices.Contains(locks[0], "request_notes AccessExclusiveLock")):
+		t.Errorf("locks once the rows were written in place: %q, want requests and request_notes AccessExclusiveLock", locks[0])
+	case !inPlace && !slices.Equal(locks[0], []string{"requests AccessShareLock", "requests ExclusiveLock"}):
+		t.Errorf("locks once the rows were written to the shadow table: %q, want requests AccessShareLock and ExclusiveLock only", locks[0])
+	}
+	if got := shadowTables(t, db); len(got) != 0 {
+		t.Errorf("shadow tables after the import: %v", got)
+	}
+	if after := columnDefs(t, db); !slices.Equal(after, beforeCols) {
+		t.Errorf("columns after the import:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(beforeCols, "\n"))
+	}
+	var minID int64
+	if err := db.pool.QueryRow(ctx, `SELECT min(id) FROM requests`).Scan(&minID); err != nil || minID <= 1000 {
+		t.Errorf("smallest id %d, %v; want ids after the 1000 given out before", minID, err)
 	}
 	if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 445 {
 		t.Errorf("%d requests, %v; want 445", n, err)
@@ -422,12 +515,23 @@ func TestImportBulkIntoEmpty(t *testing.T) {
 	// A second import into the table that is no longer empty keeps the keys
 	// and upserts (the 121st number was replaced by a repeat above: new).
 	again := synthRequests(450, 0)[:150]
-	notesLocked = nil
+	locks = nil
+	inPlace = true // no reads or writes to try in the hook
 	if ins, upd, err := db.importSeq(ctx, seqOf(again, nil), cfg); err != nil || ins != 1 || upd != 149 {
 		t.Errorf("second import: %d inserted, %d updated, %v; want 1, 149", ins, upd, err)
 	}
-	if !slices.Equal(notesLocked, []bool{false}) {
-		t.Errorf("request_notes locked by the second import: %v, want [false]", notesLocked)
+	for _, l := range locks {
+		if slices.ContainsFunc(l, func(s string) bool { return strings.HasPrefix(s, "request_notes") }) {
+			t.Errorf("request_notes locked by the second import: %v", l)
+		}
+	}
+	// The tables work as before: an intake, a note, a read by number.
+	r, _, err := db.CreateRequest(ctx, data.Intake{Request: intakeAt(rs[0].RequestedAt.Add(time.Hour), loopLat).Request})
+	if err != nil {
+		t.Fatalf("intake after the import: %v", err)
+	}
+	if got, err := db.Request(ctx, r.Number); err != nil || got.Number != r.Number {
+		t.Errorf("read %s after the import: %v, %v", r.Number, got, err)
 	}
 }
 

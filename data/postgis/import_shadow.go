@@ -1,0 +1,524 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geo311/geo311/data"
+)
+
+// A bulk import into an empty requests table loads a shadow table and
+// builds its indexes on several connections at once, then swaps it in.
+//
+// Inside one transaction the index builds run one after another on one
+// backend: B-tree builds sort with the server's parallel maintenance
+// workers, but each ends with a serial merge and write, and the GiST build
+// is serial throughout, so on a small server a core idles for a good part
+// of the builds. Only committed rows can be indexed by another connection,
+// so the rows go to a shadow table instead:
+//
+//  1. The import's transaction (the main one) locks requests in EXCLUSIVE
+//     mode (writers wait until the import ends, as they did behind the
+//     in-place path's ACCESS EXCLUSIVE lock; readers go on reading the
+//     empty table) and checks that it is empty and plain: nothing the swap
+//     below would lose (grants, triggers, rules, policies, comments,
+//     storage options, publications, inheritance, views or other objects
+//     that depend on it; see shadowEligible). Otherwise the import takes
+//     the in-place path.
+//  2. A second connection creates geo311_import_<pid>_<n> (LIKE requests
+//     INCLUDING ALL EXCLUDING INDEXES: columns, defaults, identity, CHECK
+//     constraints, statistics objects) and commits it, COPYs every chunk
+//     into it and commits the rows. The partial indexes that no request of
+//     the first chunk belongs to are made before the rows, empty, and
+//     maintained by COPY (see dropSecondaryIndexes).
+//  3. Every other index, the primary key's and the unique number's
+//     included, is built on the shadow table, importBuilders builds at a
+//     time, each its own transaction on its own connection (CREATE INDEX
+//     takes a SHARE lock, so builds of one table run together). A number
+//     COPYed in two chunks fails the unique build: the earlier copies are
+//     deleted, counted as updates, and the build runs again.
+//  4. The main transaction swaps: it drops the foreign keys that reference
+//     requests, drops requests, renames the shadow table, its identity
+//     sequences and its indexes to the old names, turns the key indexes
+//     into the PRIMARY KEY and UNIQUE constraints (USING INDEX), adds the
+//     foreign keys again (request_notes is empty: requests was), raises
+//     the number counters and commits.
+//
+// All or nothing: requests changes only when the main transaction
+// commits; the shadow table is committed early but is no part of the
+// schema until then. A failure rolls the main transaction back and drops
+// the shadow table. A process that dies leaves the shadow table behind
+// (its main transaction aborts when its connection closes): the next bulk
+// import into an empty table drops every geo311_import_ table it finds,
+// under the same EXCLUSIVE lock, which no live import of that kind can be
+// holding then. Only REPEATABLE READ transactions that started before the
+// swap and first read requests after it see the rows early, as after a
+// TRUNCATE (PostgreSQL's catalogue changes are not MVCC-safe).
+const (
+	importBuilders = 2 // index builds at a time on the shadow table
+	shadowPrefix   = "geo311_import_"
+	// shadowLockTimeout bounds the shadow connection's wait for a lock on
+	// requests (CREATE TABLE ... LIKE takes ACCESS SHARE): while the main
+	// transaction holds EXCLUSIVE, such a wait can only be behind a queued
+	// ACCESS EXCLUSIVE request, which waits for the main transaction:
+	// a deadlock PostgreSQL cannot see. The import then takes the in-place
+	// path.
+	shadowLockTimeout = "5s"
+)
+
+// shadowImport is the state of one shadow-table import.
+type shadowImport struct {
+	tx    pgx.Tx          // the import's main transaction
+	pool  *pgxpool.Pool   // for the cleanup
+	conns []*pgxpool.Conn // conns[0] loads; all build
+	table pgx.Identifier  // the shadow table, schema-qualified
+	load  pgx.Tx          // conns[0]'s loading transaction, until it commits
+	im    importer        // writes the chunks into the shadow table
+	plan  shadowPlan      // what to build and how to swap
+	tmp   atomic.Int64    // names of temporary indexes
+}
+
+// shadowPlan is what the main transaction read of requests under its lock.
+type shadowPlan struct {
+	schema  string
+	indexes []*shadowIndex
+	fkeys   []shadowFK
+	seqs    []shadowSeq
+}
+
+// shadowIndex is one index of requests, made again on the shadow table.
+type shadowIndex struct {
+	name      string // its name on requests
+	using     string // the definition after "USING "
+	unique    bool
+	gist      bool
+	kept      bool   // made before the rows (a partial index of no row of the first chunk)
+	con       string // the constraint it implements ("" if none)
+	conType   string // "PRIMARY KEY" or "UNIQUE"
+	number    bool   // the unique number index: repeated numbers are resolved
+	tmp       string // its name on the shadow table
+	createSQL string
+}
+
+// shadowFK is a foreign key of another table that references requests.
+type shadowFK struct{ table, name, def string }
+
+// shadowSeq is an identity column's sequence.
+type shadowSeq struct{ column, name string }
+
+// startShadow begins a shadow-table import if requests is empty and plain
+// (see the comment above), else returns nil and the import goes on in
+// place. first is the chunk that starts the bulk path.
+func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request, builders int) (*shadowImport, error) {
+	if max := int(db.pool.Config().MaxConns) - 1; builders > max {
+		builders = max // the main transaction holds one connection
+	}
+	if builders < 1 {
+		return nil, nil
+	}
+	// The connections are taken before the lock: once requests is locked,
+	// other users of the pool may wait for it while holding theirs.
+	s := &shadowImport{tx: tx, pool: db.pool}
+	for range builders {
+		c, err := db.pool.Acquire(ctx)
+		if err != nil {
+			s.release()
+			return nil, err
+		}
+		s.conns = append(s.conns, c)
+	}
+	ok, err := s.prepare(ctx, first)
+	if err != nil || !ok {
+		s.release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepare locks requests, reads the plan and creates the shadow table. It
+// returns false if requests is not empty or not plain, or if the shadow
+// table could not be made for a lock it could not take.
+func (s *shadowImport) prepare(ctx context.Context, first []*data.Request) (bool, error) {
+	tx := s.tx
+	if _, err := tx.Exec(ctx, `LOCK TABLE requests IN EXCLUSIVE MODE`); err != nil {
+		return false, err
+	}
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM requests) AND `+shadowEligible).Scan(&ok); err != nil || !ok {
+		return false, err
+	}
+	plan, ok, err := readShadowPlan(ctx, tx, first)
+	if err != nil || !ok {
+		return false, err
+	}
+	s.plan = plan
+	// The main transaction sits idle while the rows load and the indexes
+	// build; a server-wide idle timeout must not end it.
+	if _, err := tx.Exec(ctx, `SET LOCAL idle_in_transaction_session_timeout = 0`); err != nil {
+		return false, err
+	}
+	// Shadow tables left by imports that died: no live shadow import can
+	// hold one now (it would hold the lock just taken).
+	orphans, err := shadowStrings(ctx, tx, `SELECT c.relname FROM pg_class c
+		WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r' AND starts_with(c.relname, $2)`, plan.schema, shadowPrefix)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range orphans {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{plan.schema, o}.Sanitize()); err != nil {
+			return false, fmt.Errorf("drop the abandoned %s: %w", o, err)
+		}
+	}
+	var pid uint32
+	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return false, err
+	}
+	name := fmt.Sprintf("%s%d_%x", shadowPrefix, pid, time.Now().UnixNano())
+	s.table = pgx.Identifier{plan.schema, name}
+	for _, ix := range plan.indexes {
+		ix.tmp = fmt.Sprintf("%s_%d", name, s.tmp.Add(1))
+		ix.createSQL = "CREATE " + map[bool]string{true: "UNIQUE ", false: ""}[ix.unique] + "INDEX " +
+			pgx.Identifier{ix.tmp}.Sanitize() + " ON " + s.table.Sanitize() + " USING " + ix.using
+	}
+	made, err := s.create(ctx)
+	if err != nil || !made {
+		return false, err
+	}
+	s.im = importer{table: s.table, noConflict: true}
+	return true, nil
+}
+
+// create makes the shadow table (committed) with the indexes kept from
+// the first chunk, and starts the loading transaction. It returns false,
+// having made nothing, if a lock on requests could not be had in time.
+func (s *shadowImport) create(ctx context.Context) (bool, error) {
+	c := s.conns[0]
+	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+shadowLockTimeout+`'`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE `+s.table.Sanitize()+` (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
+			return err
+		}
+		// Identity sequences continue from requests' own.
+		for _, q := range s.plan.seqs {
+			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), s.last_value, s.is_called)
+				FROM `+pgx.Identifier{s.plan.schema, q.name}.Sanitize()+` s`, s.table.Sanitize(), q.column); err != nil {
+				return err
+			}
+		}
+		for _, ix := range s.plan.indexes {
+			if ix.kept {
+				if _, err := tx.Exec(ctx, ix.createSQL); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.load, err = c.Begin(ctx)
+	return err == nil, err
+}
+
+// write COPYs one chunk into the shadow table.
+func (s *shadowImport) write(ctx context.Context, chunk []*data.Request) (ins, upd int64, err error) {
+	return s.im.write(ctx, s.load, chunk)
+}
+
+// loaded commits the rows.
+func (s *shadowImport) loaded(ctx context.Context) error {
+	err := s.load.Commit(ctx)
+	s.load = nil
+	return err
+}
+
+// build makes every index not kept on the shadow table, importBuilders at
+// a time, the GiST builds (serial) first, then the keys, then the rest. It
+// returns how many earlier copies of repeated numbers it deleted.
+func (s *shadowImport) build(ctx context.Context) (repeated int64, err error) {
+	var todo []*shadowIndex
+	for _, ix := range s.plan.indexes {
+		if !ix.kept {
+			todo = append(todo, ix)
+		}
+	}
+	rank := func(ix *shadowIndex) int {
+		switch {
+		case ix.gist:
+			return 0
+		case ix.con != "":
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(todo, func(a, b *shadowIndex) int { return rank(a) - rank(b) })
+	jobs := make(chan *shadowIndex, len(todo))
+	for _, ix := range todo {
+		jobs <- ix
+	}
+	close(jobs)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg      sync.WaitGroup
+		deleted atomic.Int64
+	)
+	for _, c := range s.conns {
+		wg.Go(func() {
+			for ix := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
+				n, err := s.buildIndex(ctx, c, ix)
+				if err != nil {
+					cancel(fmt.Errorf("%s: %w", ix.name, err))
+					return
+				}
+				deleted.Add(n)
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return 0, err
+	}
+	return deleted.Load(), nil
+}
+
+// buildIndex builds ix on its own connection and commits it. If ix is the
+// unique number index and a number was COPYed twice, the earlier copies
+// (smaller id: chunks are copied in order) are deleted and it is built
+// again; it returns how many were deleted.
+func (s *shadowImport) buildIndex(ctx context.Context, c *pgxpool.Conn, ix *shadowIndex) (int64, error) {
+	run := func() error {
+		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+importMaintenanceMem+`'`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, ix.createSQL)
+			return err
+		})
+	}
+	err := run()
+	var pgErr *pgconn.PgError
+	if !ix.number || !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return 0, err
+	}
+	t := s.table.Sanitize()
+	tag, err := c.Exec(ctx, `DELETE FROM `+t+` a USING `+t+` b WHERE a.number = b.number AND a.id < b.id`)
+	if err != nil {
+		return 0, fmt.Errorf("remove repeated numbers: %w", err)
+	}
+	return tag.RowsAffected(), run()
+}
+
+// swap replaces requests with the shadow table in the main transaction.
+func (s *shadowImport) swap(ctx context.Context) error {
+	tx, p := s.tx, s.plan
+	var stmts []string
+	for _, fk := range p.fkeys {
+		stmts = append(stmts, `ALTER TABLE `+fk.table+` DROP CONSTRAINT `+pgx.Identifier{fk.name}.Sanitize())
+	}
+	requests := pgx.Identifier{p.schema, "requests"}.Sanitize()
+	stmts = append(stmts, `DROP TABLE `+requests,
+		`ALTER TABLE `+s.table.Sanitize()+` RENAME TO requests`)
+	for _, q := range p.seqs {
+		var seq string
+		if err := tx.QueryRow(ctx, `SELECT pg_get_serial_sequence($1, $2)`, s.table.Sanitize(), q.column).Scan(&seq); err != nil {
+			return err
+		}
+		stmts = append(stmts, `ALTER SEQUENCE `+seq+` RENAME TO `+pgx.Identifier{q.name}.Sanitize())
+	}
+	for _, ix := range p.indexes {
+		tmp := pgx.Identifier{p.schema, ix.tmp}.Sanitize()
+		if ix.con != "" {
+			stmts = append(stmts, `ALTER TABLE `+requests+` ADD CONSTRAINT `+pgx.Identifier{ix.con}.Sanitize()+` `+ix.conType+` USING INDEX `+pgx.Identifier{ix.tmp}.Sanitize())
+			if ix.con != ix.name {
+				stmts = append(stmts, `ALTER INDEX `+pgx.Identifier{p.schema, ix.con}.Sanitize()+` RENAME TO `+pgx.Identifier{ix.name}.Sanitize())
+			}
+			continue
+		}
+		stmts = append(stmts, `ALTER INDEX `+tmp+` RENAME TO `+pgx.Identifier{ix.name}.Sanitize())
+	}
+	for _, fk := range p.fkeys {
+		stmts = append(stmts, `ALTER TABLE `+fk.table+` ADD CONSTRAINT `+pgx.Identifier{fk.name}.Sanitize()+` `+fk.def)
+	}
+	return execAll(ctx, tx, stmts)
+}
+
+// close ends a shadow import that did not commit: it rolls back the
+// loading and the main transactions, gives the connections back and drops
+// the shadow table. After a commit the shadow table's name is gone and the
+// drop does nothing.
+func (s *shadowImport) close(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if s.load != nil {
+		s.load.Rollback(ctx) //nolint:errcheck // the connection may be gone; the server rolls back then
+	}
+	s.release()
+	s.tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
+	if s.table != nil {
+		s.pool.Exec(ctx, `DROP TABLE IF EXISTS `+s.table.Sanitize()) //nolint:errcheck // a table left behind is dropped by the next shadow import
+	}
+}
+
+func (s *shadowImport) release() {
+	for _, c := range s.conns {
+		c.Release()
+	}
+	s.conns = nil
+}
+
+// shadowEligible is true when the swap would keep everything of requests
+// (its columns, defaults, identity, CHECK constraints and statistics
+// objects come with LIKE; its indexes, keys and the foreign keys that
+// reference it are made again): a plain, permanent, unpartitioned table
+// in the default tablespace owned by the current user, with no grants, no
+// storage options, no comment, no rules, triggers (other than those of
+// foreign keys), row security, publication or inheritance, columns with no
+// grants or statistics targets, constraints that are only valid,
+// immediate primary key, unique and CHECK constraints, indexes in the
+// default tablespace without comments, CLUSTER or replica identity marks,
+// an identity sequence with no grants, and nothing else depending on the
+// table or its row type (views, functions, other tables' columns) than
+// foreign keys.
+const shadowEligible = `(SELECT
+	c.relkind = 'r' AND c.relpersistence = 'p' AND c.reltablespace = 0 AND NOT c.relispartition
+	AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+	AND c.relacl IS NULL AND c.reloptions IS NULL AND c.relreplident = 'd'
+	AND NOT c.relrowsecurity AND NOT c.relforcerowsecurity AND NOT c.relhasrules
+	AND obj_description(c.oid, 'pg_class') IS NULL
+	AND (c.reltoastrelid = 0 OR (SELECT t.reloptions IS NULL FROM pg_class t WHERE t.oid = c.reltoastrelid))
+	AND NOT EXISTS (SELECT FROM pg_inherits WHERE inhrelid = c.oid OR inhparent = c.oid)
+	AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal)
+	AND NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = c.oid)
+	AND NOT EXISTS (SELECT FROM pg_publication_rel WHERE prrelid = c.oid)
+	AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		AND (a.attacl IS NOT NULL OR coalesce(a.attstattarget, -1) <> -1))
+	AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conrelid = c.oid
+		AND (k.contype NOT IN ('p', 'u', 'c') OR NOT k.convalidated OR k.condeferrable))
+	AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid
+		AND (ic.reltablespace <> 0 OR i.indisclustered OR i.indisreplident OR NOT i.indisvalid OR NOT i.indisready
+			OR obj_description(ic.oid, 'pg_class') IS NOT NULL))
+	AND NOT EXISTS (SELECT FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
+		WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid
+		AND s.relkind = 'S' AND s.relacl IS NOT NULL)
+	AND NOT EXISTS (SELECT FROM pg_depend d
+		WHERE d.deptype = 'n'
+		AND ((d.refclassid = 'pg_class'::regclass AND (d.refobjid = c.oid
+				OR d.refobjid IN (SELECT indexrelid FROM pg_index WHERE indrelid = c.oid)))
+			OR (d.refclassid = 'pg_type'::regclass AND d.refobjid = c.reltype))
+		AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (SELECT FROM pg_constraint k WHERE k.oid = d.objid
+			AND ((k.contype = 'c' AND k.conrelid = c.oid) OR (k.contype = 'f' AND k.confrelid = c.oid AND k.conrelid <> c.oid)))))
+	FROM pg_class c WHERE c.oid = 'requests'::regclass)`
+
+// readShadowPlan reads the indexes, the foreign keys that reference
+// requests and its identity sequences. It returns false if an index
+// definition is not in the form it rewrites.
+func readShadowPlan(ctx context.Context, tx pgx.Tx, first []*data.Request) (shadowPlan, bool, error) {
+	var p shadowPlan
+	if err := tx.QueryRow(ctx, `SELECT nspname FROM pg_namespace WHERE oid = (SELECT relnamespace FROM pg_class WHERE oid = 'requests'::regclass)`).Scan(&p.schema); err != nil {
+		return p, false, err
+	}
+	rows, err := tx.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid),
+			format('CREATE %sINDEX %I ON %I.%I USING ', CASE WHEN i.indisunique THEN 'UNIQUE ' END, c.relname, $1::text, 'requests'),
+			i.indisunique, am.amname = 'gist', i.indpred IS NOT NULL, coalesce(k.conname, ''), coalesce(k.contype::text, '')
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+		LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u')
+		WHERE i.indrelid = 'requests'::regclass ORDER BY c.relname`, p.schema)
+	if err != nil {
+		return p, false, err
+	}
+	for rows.Next() {
+		var (
+			ix          shadowIndex
+			def, prefix string
+			partial     bool
+			contype     string
+		)
+		if err := rows.Scan(&ix.name, &def, &prefix, &ix.unique, &ix.gist, &partial, &ix.con, &contype); err != nil {
+			rows.Close()
+			return p, false, err
+		}
+		using, ok := strings.CutPrefix(def, prefix)
+		if !ok {
+			rows.Close()
+			return p, false, nil
+		}
+		ix.using = using
+		switch contype {
+		case "p":
+			ix.conType = "PRIMARY KEY"
+		case "u":
+			ix.conType = "UNIQUE"
+		}
+		ix.number = ix.unique && using == "btree (number)"
+		if in, ok := partialIndexRows[ix.name]; ok && partial && !ix.unique && !slices.ContainsFunc(first, in) {
+			ix.kept = true
+		}
+		p.indexes = append(p.indexes, &ix)
+	}
+	if err := rows.Err(); err != nil {
+		return p, false, err
+	}
+	rows, err = tx.Query(ctx, `SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+		FROM pg_constraint WHERE contype = 'f' AND confrelid = 'requests'::regclass AND conrelid <> confrelid ORDER BY 1, 2`)
+	if err != nil {
+		return p, false, err
+	}
+	for rows.Next() {
+		var fk shadowFK
+		if err := rows.Scan(&fk.table, &fk.name, &fk.def); err != nil {
+			rows.Close()
+			return p, false, err
+		}
+		p.fkeys = append(p.fkeys, fk)
+	}
+	if err := rows.Err(); err != nil {
+		return p, false, err
+	}
+	rows, err = tx.Query(ctx, `SELECT a.attname, s.relname
+		FROM pg_attribute a
+		JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+			AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+		JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+		WHERE a.attrelid = 'requests'::regclass AND a.attidentity <> '' AND NOT a.attisdropped ORDER BY a.attnum`)
+	if err != nil {
+		return p, false, err
+	}
+	for rows.Next() {
+		var q shadowSeq
+		if err := rows.Scan(&q.column, &q.name); err != nil {
+			rows.Close()
+			return p, false, err
+		}
+		p.seqs = append(p.seqs, q)
+	}
+	return p, true, rows.Err()
+}
+
+// shadowStrings runs q, whose rows are one text each, and returns them.
+func shadowStrings(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
