@@ -392,11 +392,7 @@ func (im *importer) upsert(ctx context.Context, tx pgx.Tx, rs []*data.Request) (
 // indexes, COPYs them into table (binary, see copyenc.go) and returns how
 // many it copied.
 func copyRequests(ctx context.Context, tx pgx.Tx, table pgx.Identifier, rs []*data.Request) (int64, error) {
-	// The keys are distinct (write lists a number once), so an unstable
-	// sort orders them as a stable one would, in O(n log n).
-	slices.SortFunc(rs, func(a, b *data.Request) int {
-		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.Number, b.Number))
-	})
+	sortChunk(rs)
 	src := newCopyReader(rs)
 	tag, err := tx.Conn().PgConn().CopyFrom(ctx, src,
 		"COPY "+table.Sanitize()+" ("+strings.Join(writeColumns, ", ")+") FROM STDIN (FORMAT binary)")
@@ -404,6 +400,37 @@ func copyRequests(ctx context.Context, tx pgx.Tx, table pgx.Identifier, rs []*da
 		return 0, errEncode{src.err}
 	}
 	return tag.RowsAffected(), err
+}
+
+// sortChunk sorts rs in place into (requested_at, number) order. It sorts
+// keys (the instant's seconds and nanoseconds beside the request), not the
+// requests: a comparison reads no request unless the instants are equal,
+// where comparing rs itself chased two pointers into large structs and
+// compared the numbers every time (cmp.Or evaluates all its arguments).
+// The keys are distinct (write lists a number once), so an unstable sort
+// orders them as a stable one would, in O(n log n).
+func sortChunk(rs []*data.Request) {
+	type key struct {
+		sec  int64
+		nsec int64
+		r    *data.Request
+	}
+	keys := make([]key, len(rs))
+	for i, r := range rs {
+		keys[i] = key{r.RequestedAt.Unix(), int64(r.RequestedAt.Nanosecond()), r}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.sec != b.sec {
+			return cmp.Compare(a.sec, b.sec)
+		}
+		if a.nsec != b.nsec {
+			return cmp.Compare(a.nsec, b.nsec)
+		}
+		return strings.Compare(a.r.Number, b.r.Number)
+	})
+	for i, k := range keys {
+		rs[i] = k.r
+	}
 }
 
 // errEncode is a request encodeRequest refused, reported as data.ErrInvalid

@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +102,24 @@ func serverCPU() (time.Duration, bool) {
 		return 0, false
 	}
 	return datatest.TreeCPU(cluster.Pid())
+}
+
+// BenchmarkCopyEncode: the Go side of an import's COPY per chunk of
+// importChunk synthetic requests, without a server: the chunk's sort into
+// (requested_at, number) order and its binary COPY encoding (copyenc.go).
+// Reports ns per row.
+func BenchmarkCopyEncode(b *testing.B) {
+	rs := synthRequests(importChunk, 0)
+	chunk := make([]*data.Request, len(rs))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		copy(chunk, rs) // the synthetic order, not the previous loop's sorted one
+		sortChunk(chunk)
+		src := newCopyReader(chunk)
+		if _, err := io.Copy(io.Discard, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rs)), "ns/row")
 }
