@@ -156,7 +156,7 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 		}
 		if !bulk && written+len(c.rs) >= cfg.bulkMin && float64(written+len(c.rs)) >= cfg.ratio*float64(stored) {
 			if written == 0 && !cfg.inPlace {
-				if shadow, err = db.startShadow(ctx, tx, c.rs, importBuilders); err != nil {
+				if shadow, err = db.startShadow(ctx, tx, c.rs, shadowConns); err != nil {
 					return 0, 0, wrap(ctx, op+": shadow table", err)
 				}
 			}
@@ -172,7 +172,7 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 		}
 		var i, u int64
 		if shadow != nil {
-			i, u, err = shadow.write(ctx, c.rs)
+			u, err = shadow.write(ctx, c.rs)
 		} else {
 			i, u, err = im.write(ctx, tx, c.rs)
 		}
@@ -186,9 +186,11 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 	}
 	op = fmt.Sprintf("import %d requests", written)
 	if shadow != nil {
-		if err := shadow.loaded(ctx); err != nil {
-			return 0, 0, wrap(ctx, op+": load", err)
+		copied, err := shadow.loaded(ctx)
+		if err != nil {
+			return 0, 0, wrapImport(ctx, op, err)
 		}
+		ins += copied
 	}
 	if cfg.copied != nil {
 		cfg.copied()
@@ -272,10 +274,9 @@ func readChunks(seq iter.Seq2[*data.Request, error], size int, out chan<- import
 
 // importer writes the chunks of one import.
 type importer struct {
-	table      pgx.Identifier // where new rows are COPYed: requests, or a shadow table
-	lookup     bool           // look the numbers of a chunk up before COPY
-	noConflict bool           // table has no unique index: COPY needs no savepoint
-	staged     bool           // import_requests exists in this transaction
+	table  pgx.Identifier // where new rows are COPYed
+	lookup bool           // look the numbers of a chunk up before COPY
+	staged bool           // import_requests exists in this transaction
 }
 
 // write stores one chunk: new numbers by COPY into requests, stored ones by
@@ -318,13 +319,6 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, chunk []*data.Request)
 		default:
 			fresh = append(fresh, r)
 		}
-	}
-	if len(fresh) > 0 && im.noConflict {
-		n, err := copyRequests(ctx, tx, im.table, fresh)
-		if err != nil {
-			return 0, 0, fmt.Errorf("copy: %w", err)
-		}
-		return n, repeats, nil
 	}
 	if len(fresh) > 0 {
 		if _, err := tx.Exec(ctx, "SAVEPOINT import_copy"); err != nil {

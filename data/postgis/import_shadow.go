@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -35,19 +36,23 @@ import (
 //     storage options, publications, inheritance, views or other objects
 //     that depend on it; see shadowEligible). Otherwise the import takes
 //     the in-place path.
-//  2. A second connection creates geo311_import_<pid>_<n> (LIKE requests
+//  2. Another connection creates geo311_import_<pid>_<n> (LIKE requests
 //     INCLUDING ALL EXCLUDING INDEXES: columns, defaults, identity, CHECK
-//     constraints, statistics objects) and commits it, COPYs every chunk
-//     into it and commits the rows. The partial indexes that no request of
-//     the first chunk belongs to are made before the rows, empty, and
-//     maintained by COPY (see dropSecondaryIndexes).
-//  3. Every other index, the primary key's and the unique number's
-//     included, is built on the shadow table, importBuilders builds at a
-//     time, each its own transaction on its own connection (CREATE INDEX
-//     takes a SHARE lock, so builds of one table run together). A number
-//     COPYed in two chunks fails the unique build: the earlier copies are
-//     deleted, counted as updates, and the build runs again.
-//  4. The main transaction swaps: it drops the foreign keys that reference
+//     constraints, statistics objects) and commits it. The partial indexes
+//     that no request of the first chunk belongs to are made then, empty,
+//     and maintained by COPY (see dropSecondaryIndexes).
+//  3. shadowConns connections COPY the chunks into it, each in its own
+//     transaction, a number always on the same connection (so the server's
+//     side of COPY, one backend per connection, runs on as many cores),
+//     and commit the rows.
+//  4. Every other index, the primary key's and the unique number's
+//     included, is built on the shadow table, shadowConns builds at a
+//     time, each its own transaction on one of those connections (CREATE
+//     INDEX takes a SHARE lock, so builds of one table run together). A
+//     number COPYed in two chunks (twice by one connection, in order) fails
+//     the unique build: the earlier copies are deleted, counted as
+//     updates, and the build runs again.
+//  5. The main transaction swaps: it drops the foreign keys that reference
 //     requests, drops requests, renames the shadow table, its identity
 //     sequences and its indexes to the old names, turns the key indexes
 //     into the PRIMARY KEY and UNIQUE constraints (USING INDEX), adds the
@@ -65,8 +70,8 @@ import (
 // swap and first read requests after it see the rows early, as after a
 // TRUNCATE (PostgreSQL's catalogue changes are not MVCC-safe).
 const (
-	importBuilders = 2 // index builds at a time on the shadow table
-	shadowPrefix   = "geo311_import_"
+	shadowConns  = 2 // connections that load the shadow table and build its indexes
+	shadowPrefix = "geo311_import_"
 	// shadowLockTimeout bounds the shadow connection's wait for a lock on
 	// requests (CREATE TABLE ... LIKE takes ACCESS SHARE): while the main
 	// transaction holds EXCLUSIVE, such a wait can only be behind a queued
@@ -80,10 +85,10 @@ const (
 type shadowImport struct {
 	tx    pgx.Tx          // the import's main transaction
 	pool  *pgxpool.Pool   // for the cleanup
-	conns []*pgxpool.Conn // conns[0] loads; all build
+	conns []*pgxpool.Conn // load and build
 	table pgx.Identifier  // the shadow table, schema-qualified
-	load  pgx.Tx          // conns[0]'s loading transaction, until it commits
-	im    importer        // writes the chunks into the shadow table
+	load  []*shadowLoader // one per connection, until the rows are committed
+	seed  maphash.Seed    // sends a number to a loader
 	plan  shadowPlan      // what to build and how to swap
 	tmp   atomic.Int64    // names of temporary indexes
 }
@@ -119,17 +124,17 @@ type shadowSeq struct{ column, name string }
 // startShadow begins a shadow-table import if requests is empty and plain
 // (see the comment above), else returns nil and the import goes on in
 // place. first is the chunk that starts the bulk path.
-func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request, builders int) (*shadowImport, error) {
-	if max := int(db.pool.Config().MaxConns) - 1; builders > max {
-		builders = max // the main transaction holds one connection
+func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request, conns int) (*shadowImport, error) {
+	if max := int(db.pool.Config().MaxConns) - 1; conns > max {
+		conns = max // the main transaction holds one connection
 	}
-	if builders < 1 {
+	if conns < 1 {
 		return nil, nil
 	}
 	// The connections are taken before the lock: once requests is locked,
 	// other users of the pool may wait for it while holding theirs.
 	s := &shadowImport{tx: tx, pool: db.pool}
-	for range builders {
+	for range conns {
 		c, err := db.pool.Acquire(ctx)
 		if err != nil {
 			s.release()
@@ -138,9 +143,13 @@ func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request,
 		s.conns = append(s.conns, c)
 	}
 	ok, err := s.prepare(ctx, first)
-	if err != nil || !ok {
-		s.release()
+	if err != nil {
+		s.close(ctx) // the import fails: drop what was made
 		return nil, err
+	}
+	if !ok {
+		s.release() // nothing was made: the import goes on in place
+		return nil, nil
 	}
 	return s, nil
 }
@@ -194,13 +203,24 @@ func (s *shadowImport) prepare(ctx context.Context, first []*data.Request) (bool
 	if err != nil || !made {
 		return false, err
 	}
-	s.im = importer{table: s.table, noConflict: true}
+	s.seed = maphash.MakeSeed()
+	for _, c := range s.conns {
+		l := &shadowLoader{in: make(chan []*data.Request, 1), done: make(chan struct{})}
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			s.stopLoaders()
+			return false, err
+		}
+		l.tx = tx
+		s.load = append(s.load, l)
+		go l.run(ctx, s.table, l.in)
+	}
 	return true, nil
 }
 
 // create makes the shadow table (committed) with the indexes kept from
-// the first chunk, and starts the loading transaction. It returns false,
-// having made nothing, if a lock on requests could not be had in time.
+// the first chunk. It returns false, having made nothing, if a lock on
+// requests could not be had in time.
 func (s *shadowImport) create(ctx context.Context) (bool, error) {
 	c := s.conns[0]
 	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
@@ -229,27 +249,110 @@ func (s *shadowImport) create(ctx context.Context) (bool, error) {
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "55P03" {
 		return false, nil
 	}
-	if err != nil {
-		return false, err
-	}
-	s.load, err = c.Begin(ctx)
 	return err == nil, err
 }
 
-// write COPYs one chunk into the shadow table.
-func (s *shadowImport) write(ctx context.Context, chunk []*data.Request) (ins, upd int64, err error) {
-	return s.im.write(ctx, s.load, chunk)
+// shadowLoader COPYs the rows it is sent into the shadow table, in its own
+// transaction on its own connection.
+type shadowLoader struct {
+	tx     pgx.Tx
+	in     chan []*data.Request
+	closed bool          // in is closed
+	done   chan struct{} // closed when run returns
+	ins    int64         // rows copied, read after done
+	err    error         // the first failure, read after done or fail; later rows are dropped
+	fail   atomic.Bool   // err is set
 }
 
-// loaded commits the rows.
-func (s *shadowImport) loaded(ctx context.Context) error {
-	err := s.load.Commit(ctx)
+func (l *shadowLoader) run(ctx context.Context, table pgx.Identifier, in <-chan []*data.Request) {
+	defer close(l.done)
+	for rs := range in {
+		if l.fail.Load() {
+			continue // drained, so that write never blocks
+		}
+		n, err := copyRequests(ctx, l.tx, table, rs)
+		if err != nil {
+			l.err = fmt.Errorf("copy: %w", err)
+			l.fail.Store(true)
+			continue
+		}
+		l.ins += n
+	}
+}
+
+// write sends the rows of one chunk to the loaders, each number always to
+// the same loader, so that a number listed in two chunks is copied twice
+// by one transaction, in listing order (buildIndex keeps the later copy).
+// A number listed twice in the chunk is sent once (the last listing); the
+// earlier listings count as updates. Inserted rows are counted by loaded.
+func (s *shadowImport) write(ctx context.Context, chunk []*data.Request) (upd int64, err error) {
+	for _, l := range s.load {
+		if l.fail.Load() {
+			return 0, l.err
+		}
+	}
+	last := make(map[string]int, len(chunk))
+	for i, r := range chunk {
+		last[r.Number] = i
+	}
+	parts := make([][]*data.Request, len(s.load))
+	for i, r := range chunk {
+		if last[r.Number] == i {
+			k := maphash.String(s.seed, r.Number) % uint64(len(parts))
+			parts[k] = append(parts[k], r)
+		}
+	}
+	for k, l := range s.load {
+		if len(parts[k]) == 0 {
+			continue
+		}
+		select {
+		case l.in <- parts[k]:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return int64(len(chunk) - len(last)), nil
+}
+
+// loaded waits for the loaders and commits their rows; it returns how many
+// rows they copied.
+func (s *shadowImport) loaded(ctx context.Context) (int64, error) {
+	if errs := s.stopLoaders(); len(errs) > 0 {
+		return 0, errors.Join(errs...) // close rolls back
+	}
+	var ins int64
+	for _, l := range s.load {
+		ins += l.ins
+		if err := l.tx.Commit(ctx); err != nil {
+			return 0, err
+		}
+	}
 	s.load = nil
-	return err
+	return ins, nil
 }
 
-// build makes every index not kept on the shadow table, importBuilders at
-// a time, the GiST builds (serial) first, then the keys, then the rest. It
+// stopLoaders tells the loaders no more rows come and waits for them; it
+// returns their errors.
+func (s *shadowImport) stopLoaders() []error {
+	var errs []error
+	for _, l := range s.load {
+		if !l.closed {
+			close(l.in)
+			l.closed = true
+		}
+	}
+	for _, l := range s.load {
+		<-l.done
+		if l.err != nil {
+			errs = append(errs, l.err)
+		}
+	}
+	return errs
+}
+
+// build makes every index not kept on the shadow table, one per
+// connection at a time, the GiST builds (serial) first, then the keys, then the rest. It
 // returns how many earlier copies of repeated numbers it deleted.
 func (s *shadowImport) build(ctx context.Context) (repeated int64, err error) {
 	var todo []*shadowIndex
@@ -369,9 +472,11 @@ func (s *shadowImport) swap(ctx context.Context) error {
 func (s *shadowImport) close(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if s.load != nil {
-		s.load.Rollback(ctx) //nolint:errcheck // the connection may be gone; the server rolls back then
+	s.stopLoaders()
+	for _, l := range s.load {
+		l.tx.Rollback(ctx) //nolint:errcheck // the connection may be gone; the server rolls back then
 	}
+	s.load = nil
 	s.release()
 	s.tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
 	if s.table != nil {

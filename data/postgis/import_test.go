@@ -140,6 +140,10 @@ func TestImportSeqRollsBack(t *testing.T) {
 	rs := synthRequests(600, 0)
 	bad := clone(rs[0])
 	bad.Number, bad.State = "SR25-09999999", "bogus"
+	nul := clone(rs[0]) // the server refuses it
+	nul.Number, nul.Description = "SR25-09999998", "a\x00b"
+	huge := clone(rs[0]) // the encoder refuses it
+	huge.Number, huge.SLADays = "SR25-09999997", 1<<40
 	for _, cfg := range []struct {
 		name string
 		importConfig
@@ -152,17 +156,20 @@ func TestImportSeqRollsBack(t *testing.T) {
 			name string
 			seq  iter.Seq2[*data.Request, error]
 			kind error
+			want string // in the message
 		}{
-			{"sequence error", seqOf(rs, errors.New("disk on fire")), nil},
-			{"invalid request", seqOf(append(slices.Clone(rs), bad), nil), data.ErrInvalid},
+			{"sequence error", seqOf(rs, errors.New("disk on fire")), nil, "disk on fire"},
+			{"invalid request", seqOf(append(slices.Clone(rs), bad), nil), data.ErrInvalid, "request 600"},
+			{"refused by the server", seqOf(append(slices.Clone(rs), nul), nil), data.ErrInvalid, ""},
+			{"refused by the encoder", seqOf(append(slices.Clone(rs), huge), nil), data.ErrInvalid, "SR25-09999997"},
 		} {
 			name := cfg.name + ": " + tc.name
 			_, _, err := db.importSeq(ctx, tc.seq, cfg.importConfig)
 			if err == nil || (tc.kind != nil && !errors.Is(err, tc.kind)) {
 				t.Errorf("%s: %v, want an error (%v)", name, err, tc.kind)
 			}
-			if tc.kind != nil && !strings.Contains(err.Error(), "request 600") {
-				t.Errorf("%s: %v does not name the request's position", name, err)
+			if err != nil && !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v does not say %q", name, err, tc.want)
 			}
 			if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != 0 {
 				t.Errorf("%s: %d requests stored, %v", name, n, err)
