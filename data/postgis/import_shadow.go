@@ -18,29 +18,34 @@ import (
 	"github.com/geo311/geo311/data"
 )
 
-// A bulk import into an empty requests table loads a shadow table and
-// builds its indexes on several connections at once, then swaps it in.
+// A bulk import into an empty requests table loads a shadow table on two
+// connections and builds its indexes two at a time, then swaps it in.
 //
-// Inside one transaction the index builds run one after another on one
-// backend: B-tree builds sort with the server's parallel maintenance
-// workers, but each ends with a serial merge and write, and the GiST build
-// is serial throughout, so on a small server a core idles for a good part
-// of the builds. Only committed rows can be indexed by another connection,
-// so the rows go to a shadow table instead:
+// Inside one transaction the rows are COPYed by one backend, and the index
+// builds run one after another: B-tree builds sort with the server's
+// parallel maintenance workers, but each ends with a serial merge and
+// write, and the GiST build is serial throughout, so on a small server a
+// core idles for a good part of the import. Only committed rows can be
+// loaded or indexed by another connection, so the rows go to a shadow
+// table instead:
 //
-//  1. The import's transaction (the main one) locks requests in EXCLUSIVE
-//     mode (writers wait until the import ends, as they did behind the
-//     in-place path's ACCESS EXCLUSIVE lock; readers go on reading the
-//     empty table) and checks that it is empty and plain: nothing the swap
-//     below would lose (grants, triggers, rules, policies, comments,
-//     storage options, publications, inheritance, views or other objects
-//     that depend on it; see shadowEligible). Otherwise the import takes
-//     the in-place path.
-//  2. Another connection creates geo311_import_<pid>_<n> (LIKE requests
-//     INCLUDING ALL EXCLUDING INDEXES: columns, defaults, identity, CHECK
-//     constraints, statistics objects) and commits it. The partial indexes
-//     that no request of the first chunk belongs to are made then, empty,
-//     and maintained by COPY (see dropSecondaryIndexes).
+//  1. Another connection creates geo311_import_<pid>_<start>_<n> (LIKE
+//     requests INCLUDING ALL EXCLUDING INDEXES: columns, defaults,
+//     identity, CHECK constraints) and commits it; pid and start are those
+//     of the main transaction's backend.
+//  2. The import's transaction (the main one) locks requests, and the
+//     tables whose foreign keys reference it, in ACCESS EXCLUSIVE mode, as
+//     the in-place path does (so no transaction can wait for the import
+//     while holding a lock the swap needs), and checks that requests is
+//     empty and plain: nothing the swap below would lose (grants,
+//     triggers, rules, policies, comments, storage options, statistics
+//     objects, publications, inheritance, views or other objects that
+//     depend on it; see shadowEligible), and that the shadow table still
+//     has its columns. Otherwise it drops the shadow table and the import
+//     goes on in place. It drops the shadow tables of imports whose main
+//     backend is gone. The partial indexes that no request of the first
+//     chunk belongs to are made on the shadow table, empty, and maintained
+//     by COPY (see dropSecondaryIndexes).
 //  3. shadowConns connections COPY the chunks into it, each in its own
 //     transaction, a number always on the same connection (so the server's
 //     side of COPY, one backend per connection, runs on as many cores),
@@ -64,11 +69,11 @@ import (
 // schema until then. A failure rolls the main transaction back and drops
 // the shadow table. A process that dies leaves the shadow table behind
 // (its main transaction aborts when its connection closes): the next bulk
-// import into an empty table drops every geo311_import_ table it finds,
-// under the same EXCLUSIVE lock, which no live import of that kind can be
-// holding then. Only REPEATABLE READ transactions that started before the
-// swap and first read requests after it see the rows early, as after a
-// TRUNCATE (PostgreSQL's catalogue changes are not MVCC-safe).
+// import into an empty table drops it (dropAbandoned). Only REPEATABLE
+// READ transactions that started before the swap and first read requests
+// after it see the rows early, as after a TRUNCATE (PostgreSQL's catalogue
+// changes are not MVCC-safe). Two builds at a time take up to twice
+// importMaintenanceMem of server memory.
 const (
 	shadowConns  = 2 // connections that load the shadow table and build its indexes
 	shadowPrefix = "geo311_import_"
@@ -154,54 +159,40 @@ func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request,
 	return s, nil
 }
 
-// prepare locks requests, reads the plan and creates the shadow table. It
-// returns false if requests is not empty or not plain, or if the shadow
-// table could not be made for a lock it could not take.
+// prepare creates the shadow table, locks requests, reads the plan and
+// starts the loaders. It returns false, having dropped what it made, if
+// requests is not empty or not plain, or if the shadow table could not be
+// made for a lock it could not take or does not match requests.
 func (s *shadowImport) prepare(ctx context.Context, first []*data.Request) (bool, error) {
 	tx := s.tx
-	if _, err := tx.Exec(ctx, `LOCK TABLE requests IN EXCLUSIVE MODE`); err != nil {
+	var (
+		pid    int32
+		start  int64
+		schema string
+	)
+	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid(),
+		(SELECT extract(epoch FROM backend_start)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid()),
+		(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = 'requests'::regclass)`).Scan(&pid, &start, &schema); err != nil {
 		return false, err
 	}
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM requests) AND `+shadowEligible).Scan(&ok); err != nil || !ok {
-		return false, err
-	}
-	plan, ok, err := readShadowPlan(ctx, tx, first)
-	if err != nil || !ok {
-		return false, err
-	}
-	s.plan = plan
-	// The main transaction sits idle while the rows load and the indexes
-	// build; a server-wide idle timeout must not end it.
-	if _, err := tx.Exec(ctx, `SET LOCAL idle_in_transaction_session_timeout = 0`); err != nil {
-		return false, err
-	}
-	// Shadow tables left by imports that died: no live shadow import can
-	// hold one now (it would hold the lock just taken).
-	orphans, err := shadowStrings(ctx, tx, `SELECT c.relname FROM pg_class c
-		WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r' AND starts_with(c.relname, $2)`, plan.schema, shadowPrefix)
-	if err != nil {
-		return false, err
-	}
-	for _, o := range orphans {
-		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{plan.schema, o}.Sanitize()); err != nil {
-			return false, fmt.Errorf("drop the abandoned %s: %w", o, err)
-		}
-	}
-	var pid uint32
-	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		return false, err
-	}
-	name := fmt.Sprintf("%s%d_%x", shadowPrefix, pid, time.Now().UnixNano())
-	s.table = pgx.Identifier{plan.schema, name}
-	for _, ix := range plan.indexes {
-		ix.tmp = fmt.Sprintf("%s_%d", name, s.tmp.Add(1))
-		ix.createSQL = "CREATE " + map[bool]string{true: "UNIQUE ", false: ""}[ix.unique] + "INDEX " +
-			pgx.Identifier{ix.tmp}.Sanitize() + " ON " + s.table.Sanitize() + " USING " + ix.using
-	}
+	// The name says whose it is: the main transaction's backend, by pid and
+	// start time (see dropAbandoned).
+	name := fmt.Sprintf("%s%d_%d_%x", shadowPrefix, pid, start, time.Now().UnixNano())
+	s.table = pgx.Identifier{schema, name}
 	made, err := s.create(ctx)
 	if err != nil || !made {
 		return false, err
+	}
+	ok, err := s.lock(ctx, first)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		// Nothing but the catalogue was read of it: drop it now.
+		if _, err := s.conns[0].Exec(ctx, `DROP TABLE `+s.table.Sanitize()); err != nil {
+			return false, err
+		}
+		return false, nil
 	}
 	s.seed = maphash.MakeSeed()
 	for _, c := range s.conns {
@@ -218,38 +209,125 @@ func (s *shadowImport) prepare(ctx context.Context, first []*data.Request) (bool
 	return true, nil
 }
 
-// create makes the shadow table (committed) with the indexes kept from
-// the first chunk. It returns false, having made nothing, if a lock on
-// requests could not be had in time.
+// create makes the shadow table and commits it, before the main
+// transaction locks requests (CREATE TABLE ... LIKE needs a lock on it).
+// It returns false, having made nothing, if that lock could not be had in
+// time.
 func (s *shadowImport) create(ctx context.Context) (bool, error) {
-	c := s.conns[0]
-	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.conns[0], func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+shadowLockTimeout+`'`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE `+s.table.Sanitize()+` (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
-			return err
+		_, err := tx.Exec(ctx, `CREATE TABLE `+s.table.Sanitize()+` (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`)
+		return err
+	})
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// lock takes what the in-place path would take (ACCESS EXCLUSIVE on
+// requests and on the tables whose foreign keys reference it), so that no
+// transaction can get in and wait for the import while holding a lock the
+// swap needs, checks that requests is empty and plain and that the shadow
+// table matches it, reads the plan, drops abandoned shadow tables and
+// makes the kept indexes and the identity sequences' values. It returns
+// false if the import must go on in place.
+func (s *shadowImport) lock(ctx context.Context, first []*data.Request) (bool, error) {
+	tx := s.tx
+	if _, err := tx.Exec(ctx, `LOCK TABLE requests IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return false, err
+	}
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM requests) AND `+shadowEligible).Scan(&ok); err != nil || !ok {
+		return false, err
+	}
+	plan, ok, err := readShadowPlan(ctx, tx, first)
+	if err != nil || !ok {
+		return false, err
+	}
+	s.plan = plan
+	for _, fk := range plan.fkeys {
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+fk.table+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return false, err
 		}
+	}
+	// A migration may have changed requests between CREATE TABLE ... LIKE
+	// and the lock.
+	defs, err := shadowStrings(ctx, tx, shadowColumns, s.table.Sanitize())
+	if err != nil {
+		return false, err
+	}
+	if len(defs) != 2 || defs[0] != defs[1] {
+		return false, nil
+	}
+	// The main transaction sits idle while the rows load and the indexes
+	// build; a server-wide idle timeout must not end it.
+	if _, err := tx.Exec(ctx, `SET LOCAL idle_in_transaction_session_timeout = 0`); err != nil {
+		return false, err
+	}
+	if err := dropAbandoned(ctx, tx, plan.schema); err != nil {
+		return false, err
+	}
+	for _, ix := range plan.indexes {
+		ix.tmp = fmt.Sprintf("%s_%d", s.table[1], s.tmp.Add(1))
+		ix.createSQL = "CREATE " + map[bool]string{true: "UNIQUE ", false: ""}[ix.unique] + "INDEX " +
+			pgx.Identifier{ix.tmp}.Sanitize() + " ON " + s.table.Sanitize() + " USING " + ix.using
+	}
+	err = pgx.BeginFunc(ctx, s.conns[0], func(ltx pgx.Tx) error {
 		// Identity sequences continue from requests' own.
-		for _, q := range s.plan.seqs {
-			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), s.last_value, s.is_called)
-				FROM `+pgx.Identifier{s.plan.schema, q.name}.Sanitize()+` s`, s.table.Sanitize(), q.column); err != nil {
+		for _, q := range plan.seqs {
+			if _, err := ltx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), s.last_value, s.is_called)
+				FROM `+pgx.Identifier{plan.schema, q.name}.Sanitize()+` s`, s.table.Sanitize(), q.column); err != nil {
 				return err
 			}
 		}
-		for _, ix := range s.plan.indexes {
+		for _, ix := range plan.indexes {
 			if ix.kept {
-				if _, err := tx.Exec(ctx, ix.createSQL); err != nil {
+				if _, err := ltx.Exec(ctx, ix.createSQL); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
-	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "55P03" {
-		return false, nil
-	}
 	return err == nil, err
+}
+
+// shadowColumns returns, for requests and for the table $1, its columns
+// (name, type, collation, storage, nullability, identity, generation,
+// default) and CHECK constraints, as one text each.
+const shadowColumns = `SELECT (SELECT string_agg(format('%s %s %s %s %s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
+			a.attcollation, a.attstorage, a.attcompression, a.attnotnull, a.attidentity, a.attgenerated)
+			|| coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+		FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped)
+	|| ' | ' || coalesce((SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+		FROM pg_constraint k WHERE k.conrelid = t.oid AND k.contype = 'c'), '')
+	FROM (VALUES (1, 'requests'::regclass), (2, $1::regclass)) AS t(n, oid) ORDER BY t.n`
+
+// dropAbandoned drops the shadow tables of schema left by imports whose
+// main transaction's backend is gone (a process that died, a lost
+// connection, a cleanup that failed): their names carry the pid and start
+// time of that backend. Tables of other roles are left alone (they cannot
+// be dropped, and their sessions' start times cannot be seen).
+func dropAbandoned(ctx context.Context, tx pgx.Tx, schema string) error {
+	names, err := shadowStrings(ctx, tx, `SELECT c.relname::text FROM pg_class c
+		WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r' AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+		AND c.relname ~ ('^' || $2 || '[0-9]+_[0-9]+_[0-9a-f]+$')
+		AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = split_part(c.relname, '_', 3)::int
+			AND extract(epoch FROM a.backend_start)::bigint = split_part(c.relname, '_', 4)::bigint)
+		ORDER BY 1`, pgx.Identifier{schema}.Sanitize(), shadowPrefix)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{schema, n}.Sanitize()); err != nil {
+			return fmt.Errorf("drop the abandoned %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // shadowLoader COPYs the rows it is sent into the shadow table, in its own
@@ -492,13 +570,12 @@ func (s *shadowImport) release() {
 }
 
 // shadowEligible is true when the swap would keep everything of requests
-// (its columns, defaults, identity, CHECK constraints and statistics
-// objects come with LIKE; its indexes, keys and the foreign keys that
+// (its columns, defaults, identity and CHECK constraints come with LIKE; its indexes, keys and the foreign keys that
 // reference it are made again): a plain, permanent, unpartitioned table
 // in the default tablespace owned by the current user, with no grants, no
 // storage options, no comment, no rules, triggers (other than those of
 // foreign keys), row security, publication or inheritance, columns with no
-// grants or statistics targets, constraints that are only valid,
+// grants or statistics targets, no extended statistics, constraints that are only valid,
 // immediate primary key, unique and CHECK constraints, indexes in the
 // default tablespace without comments, CLUSTER or replica identity marks,
 // an identity sequence with no grants, and nothing else depending on the
@@ -515,6 +592,7 @@ const shadowEligible = `(SELECT
 	AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal)
 	AND NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = c.oid)
 	AND NOT EXISTS (SELECT FROM pg_publication_rel WHERE prrelid = c.oid)
+	AND NOT EXISTS (SELECT FROM pg_statistic_ext WHERE stxrelid = c.oid)
 	AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 		AND (a.attacl IS NOT NULL OR coalesce(a.attstattarget, -1) <> -1))
 	AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conrelid = c.oid

@@ -3,9 +3,13 @@ package postgis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/geo311/geo311/data"
 )
@@ -71,10 +75,10 @@ func TestImportShadowInterrupted(t *testing.T) {
 
 	ctx = context.Background()
 	_, _, err = db.importSeq(ctx, seqOf(rs, nil), shadowConfig(func() {
-		// The main transaction is the one holding requests in EXCLUSIVE mode.
+		// The main transaction is the one holding requests' lock.
 		var ok bool
 		if err := db.pool.QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
-			WHERE relation = 'requests'::regclass AND mode = 'ExclusiveLock' AND granted`).Scan(&ok); err != nil || !ok {
+			WHERE relation = 'requests'::regclass AND mode = 'AccessExclusiveLock' AND granted`).Scan(&ok); err != nil || !ok {
 			t.Errorf("terminate the main transaction's backend: %v, %v", ok, err)
 		}
 	}))
@@ -91,17 +95,31 @@ func TestImportShadowInterrupted(t *testing.T) {
 // TestImportShadowAbandoned: a process that dies during a shadow import
 // leaves its committed shadow table behind (with rows and some indexes);
 // requests is untouched. The next shadow import drops it, and nothing
-// else.
+// else: not the shadow table of an import whose main backend is alive.
 func TestImportShadowAbandoned(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
+	// A live import's: named after a backend that is alive (this one's).
+	live, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Release()
+	var liveName string
+	if err := live.QueryRow(ctx, `SELECT format('geo311_import_%s_%s_2b', pid, extract(epoch FROM backend_start)::bigint)
+		FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&liveName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.Exec(ctx, `CREATE TABLE `+liveName+` (LIKE requests)`); err != nil {
+		t.Fatal(err)
+	}
 	// What a dead import leaves: the shadow table as startShadow makes it,
 	// loaded and partly indexed, committed.
 	for _, q := range []string{
-		`CREATE TABLE geo311_import_4242_17 (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`,
-		`INSERT INTO geo311_import_4242_17 (number, kind, state, lon, lat, geom, requested_at, updated_at)
+		`CREATE TABLE geo311_import_4242_17_1a (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`,
+		`INSERT INTO geo311_import_4242_17_1a (number, kind, state, lon, lat, geom, requested_at, updated_at)
 			VALUES ('SR25-00000001', 'service_request', 'new', 1, 2, 'SRID=4326;POINT(1 2)', now(), now())`,
-		`CREATE INDEX geo311_import_4242_17_3 ON geo311_import_4242_17 (requested_at)`,
+		`CREATE INDEX geo311_import_4242_17_1a_3 ON geo311_import_4242_17_1a (requested_at)`,
 		`CREATE TABLE geo311_imports_log (id int)`, // not a shadow table: kept
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {
@@ -112,8 +130,8 @@ func TestImportShadowAbandoned(t *testing.T) {
 	if ins, _, err := db.importSeq(ctx, seqOf(rs, nil), shadowConfig(nil)); err != nil || ins != len(rs) {
 		t.Fatalf("import: %d, %v", ins, err)
 	}
-	if got := shadowTables(t, db); len(got) != 0 {
-		t.Errorf("shadow tables after the next import: %v", got)
+	if got := shadowTables(t, db); !slices.Equal(got, []string{liveName}) {
+		t.Errorf("shadow tables after the next import: %v, want only the live %s", got, liveName)
 	}
 	if got := queryStrings(t, db, `SELECT relname::text FROM pg_class WHERE relname = 'geo311_imports_log'`); len(got) != 1 {
 		t.Errorf("geo311_imports_log was dropped")
@@ -155,13 +173,13 @@ func TestImportShadowNotPlain(t *testing.T) {
 						REVOKE ALL ON requests FROM `+r+`; REVOKE SELECT (number) ON requests FROM `+r+`; DROP ROLE `+r+`; END IF; END$$`)
 				}
 			})
-			var locks []string
+			shadows := []string{"not called"}
 			rs := synthRequests(300, 0)
-			if ins, _, err := db.importSeq(ctx, seqOf(rs, nil), shadowConfig(func() { locks = requestsLocks(t, db) })); err != nil || ins != len(rs) {
+			if ins, _, err := db.importSeq(ctx, seqOf(rs, nil), shadowConfig(func() { shadows = shadowTables(t, db) })); err != nil || ins != len(rs) {
 				t.Fatalf("import: %d, %v", ins, err)
 			}
-			if !slices.Contains(locks, "requests AccessExclusiveLock") || !slices.Contains(locks, "request_notes AccessExclusiveLock") {
-				t.Errorf("locks once the rows were written: %q; want the in-place path's", locks)
+			if len(shadows) != 0 {
+				t.Errorf("shadow tables once the rows were written: %q; want none (the in-place path)", shadows)
 			}
 			var ok bool
 			if err := db.pool.QueryRow(ctx, tc.check).Scan(&ok); err != nil || !ok {
@@ -178,5 +196,106 @@ func TestShadowEligibleFresh(t *testing.T) {
 	var ok bool
 	if err := db.pool.QueryRow(context.Background(), `SELECT `+shadowEligible).Scan(&ok); err != nil || !ok {
 		t.Errorf("shadowEligible on a migrated database: %v, %v; want true", ok, err)
+	}
+}
+
+// TestImportShadowConcurrentIntake: an intake that arrives while a shadow
+// import runs (reading its candidates, taking a number, inserting) waits
+// for the import, then succeeds on the swapped-in table with a number above
+// the imported ones; neither deadlocks the other.
+func TestImportShadowConcurrentIntake(t *testing.T) {
+	url := newURL(t)
+	ctx := context.Background()
+	db, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The import holds three of the pool's four connections and the intake
+	// the fourth: the test watches on its own.
+	watch, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(ctx)
+	rs := synthRequests(300, 0)
+	high := slices.MaxFunc(rs, func(a, b *data.Request) int { return strings.Compare(a.Number, b.Number) })
+	type result struct {
+		r   *data.Request
+		err error
+	}
+	intake := make(chan result, 1)
+	ins, _, err := db.importSeq(ctx, seqOf(rs, nil), shadowConfig(func() {
+		go func() {
+			in := intakeAt(high.RequestedAt.Add(time.Hour), loopLat) // the same number prefix as the import's
+			r, _, err := db.CreateRequest(ctx, in)
+			intake <- result{r, err}
+		}()
+		// Wait until the intake waits for a lock the import holds.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var n int
+			if err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+				t.Error(err)
+				return
+			}
+			if n > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Error("the intake never waited for the import")
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}))
+	if err != nil || ins != len(rs) {
+		t.Fatalf("import: %d, %v", ins, err)
+	}
+	res := <-intake
+	if res.err != nil || res.r.Number <= high.Number {
+		t.Fatalf("intake during the import: %v, %v; want a number above %s", res.r, res.err, high.Number)
+	}
+	if n, err := db.CountRequests(ctx, data.RequestFilter{}); err != nil || n != len(rs)+1 {
+		t.Errorf("%d requests, %v; want %d", n, err, len(rs)+1)
+	}
+}
+
+// TestShadowColumns: the check that the shadow table still matches
+// requests after the lock (a migration may run between CREATE TABLE ...
+// LIKE and the lock) tells a copy made by LIKE from one with a column,
+// default or CHECK constraint more or changed.
+func TestShadowColumns(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, alter string
+		same        bool
+	}{
+		{"copy", ``, true},
+		{"column", `ALTER TABLE %s ADD COLUMN x int`, false},
+		{"default", `ALTER TABLE %s ALTER COLUMN zip SET DEFAULT '60601'`, false},
+		{"type", `ALTER TABLE %s ALTER COLUMN sla_days TYPE bigint`, false},
+		{"check", `ALTER TABLE %s ADD CONSTRAINT positive CHECK (sla_days >= 0)`, false},
+		{"not null", `ALTER TABLE %s ALTER COLUMN h3_r7 SET NOT NULL`, false},
+	} {
+		table := "geo311_like_" + strings.ReplaceAll(tc.name, " ", "_")
+		if _, err := db.pool.Exec(ctx, `CREATE TABLE `+table+` (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
+			t.Fatal(err)
+		}
+		if tc.alter != "" {
+			if _, err := db.pool.Exec(ctx, fmt.Sprintf(tc.alter, table)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, _ := db.pool.Query(ctx, shadowColumns, table)
+		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(defs) != 2 {
+			t.Fatalf("%s: %v, %v", tc.name, defs, err)
+		}
+		if same := defs[0] == defs[1]; same != tc.same {
+			t.Errorf("%s: same %v, want %v:\n%s\n%s", tc.name, same, tc.same, defs[0], defs[1])
+		}
 	}
 }
