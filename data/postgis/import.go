@@ -44,6 +44,11 @@ import (
 //     EXCLUSIVE lock on requests until commit, so this is for loads that
 //     are large against the table; a failure rolls the drop back with
 //     everything else.
+//   - Into an empty table (the bulk path from the first chunk), the rows go
+//     to a shadow table instead, loaded on two connections and indexed two
+//     builds at a time, and swapped in at commit (import_shadow.go),
+//     unless the table has something the swap would not keep; then the
+//     path above.
 const (
 	importChunk    = 20_000
 	bulkIndexMin   = 20_000

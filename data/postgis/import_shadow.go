@@ -112,6 +112,7 @@ type shadowIndex struct {
 	using     string // the definition after "USING "
 	unique    bool
 	gist      bool
+	textFirst bool   // a B-tree of two or more keys led by a collatable one (text): the slow sorts
 	kept      bool   // made before the rows (a partial index of no row of the first chunk)
 	con       string // the constraint it implements ("" if none)
 	conType   string // "PRIMARY KEY" or "UNIQUE"
@@ -430,8 +431,11 @@ func (s *shadowImport) stopLoaders() []error {
 }
 
 // build makes every index not kept on the shadow table, one per
-// connection at a time, the GiST builds (serial) first, then the keys, then the rest. It
-// returns how many earlier copies of repeated numbers it deleted.
+// connection at a time, longest first, so that the last builds to end are
+// short: the GiST builds (serial), the B-trees led by a text column (many
+// equal leading keys: the sort compares both columns, through the tuples,
+// on almost every comparison), the keys, then the rest. It returns how
+// many earlier copies of repeated numbers it deleted.
 func (s *shadowImport) build(ctx context.Context) (repeated int64, err error) {
 	var todo []*shadowIndex
 	for _, ix := range s.plan.indexes {
@@ -443,10 +447,12 @@ func (s *shadowImport) build(ctx context.Context) (repeated int64, err error) {
 		switch {
 		case ix.gist:
 			return 0
-		case ix.con != "":
+		case ix.textFirst:
 			return 1
+		case ix.con != "":
+			return 2
 		}
-		return 2
+		return 3
 	}
 	slices.SortStableFunc(todo, func(a, b *shadowIndex) int { return rank(a) - rank(b) })
 	jobs := make(chan *shadowIndex, len(todo))
@@ -622,7 +628,8 @@ func readShadowPlan(ctx context.Context, tx pgx.Tx, first []*data.Request) (shad
 	}
 	rows, err := tx.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid),
 			format('CREATE %sINDEX %I ON %I.%I USING ', CASE WHEN i.indisunique THEN 'UNIQUE ' END, c.relname, $1::text, 'requests'),
-			i.indisunique, am.amname = 'gist', i.indpred IS NOT NULL, coalesce(k.conname, ''), coalesce(k.contype::text, '')
+			i.indisunique, am.amname = 'gist', i.indnkeyatts > 1 AND i.indcollation[0] <> 0,
+			i.indpred IS NOT NULL, coalesce(k.conname, ''), coalesce(k.contype::text, '')
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
 		LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u')
 		WHERE i.indrelid = 'requests'::regclass ORDER BY c.relname`, p.schema)
@@ -636,7 +643,7 @@ func readShadowPlan(ctx context.Context, tx pgx.Tx, first []*data.Request) (shad
 			partial     bool
 			contype     string
 		)
-		if err := rows.Scan(&ix.name, &def, &prefix, &ix.unique, &ix.gist, &partial, &ix.con, &contype); err != nil {
+		if err := rows.Scan(&ix.name, &def, &prefix, &ix.unique, &ix.gist, &ix.textFirst, &partial, &ix.con, &contype); err != nil {
 			rows.Close()
 			return p, false, err
 		}
