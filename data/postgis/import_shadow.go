@@ -31,8 +31,8 @@ import (
 //
 //  1. Another connection creates geo311_import_<pid>_<start>_<n> (LIKE
 //     requests INCLUDING ALL EXCLUDING INDEXES: columns, defaults,
-//     identity, CHECK constraints) and commits it; pid and start are those
-//     of the main transaction's backend.
+//     identity, CHECK constraints), autovacuum off, and commits it; pid
+//     and start are those of the main transaction's backend.
 //  2. The import's transaction (the main one) locks requests, and the
 //     tables whose foreign keys reference it, in ACCESS EXCLUSIVE mode, as
 //     the in-place path does (so no transaction can wait for the import
@@ -59,7 +59,8 @@ import (
 //     updates, and the build runs again.
 //  5. The main transaction swaps: it drops the foreign keys that reference
 //     requests, drops requests, renames the shadow table, its identity
-//     sequences and its indexes to the old names, turns the key indexes
+//     sequences and its indexes to the old names, turns autovacuum back on
+//     (requests had no storage options), turns the key indexes
 //     into the PRIMARY KEY and UNIQUE constraints (USING INDEX), adds the
 //     foreign keys again (request_notes is empty: requests was), raises
 //     the number counters and commits.
@@ -219,7 +220,12 @@ func (s *shadowImport) create(ctx context.Context) (bool, error) {
 		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+shadowLockTimeout+`'`); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `CREATE TABLE `+s.table.Sanitize()+` (LIKE requests INCLUDING ALL EXCLUDING INDEXES)`)
+		// Autovacuum is off until the swap: the loaded rows are committed
+		// before the builds, and an autovacuum of them would compete with
+		// the builds for the server's cores and take a lock each build
+		// waits for.
+		_, err := tx.Exec(ctx, `CREATE TABLE `+s.table.Sanitize()+` (LIKE requests INCLUDING ALL EXCLUDING INDEXES)
+			WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)`)
 		return err
 	})
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "55P03" {
@@ -524,7 +530,8 @@ func (s *shadowImport) swap(ctx context.Context) error {
 	}
 	requests := pgx.Identifier{p.schema, "requests"}.Sanitize()
 	stmts = append(stmts, `DROP TABLE `+requests,
-		`ALTER TABLE `+s.table.Sanitize()+` RENAME TO requests`)
+		`ALTER TABLE `+s.table.Sanitize()+` RENAME TO requests`,
+		`ALTER TABLE `+requests+` RESET (autovacuum_enabled, toast.autovacuum_enabled)`)
 	for _, q := range p.seqs {
 		var seq string
 		if err := tx.QueryRow(ctx, `SELECT pg_get_serial_sequence($1, $2)`, s.table.Sanitize(), q.column).Scan(&seq); err != nil {

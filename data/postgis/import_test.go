@@ -371,7 +371,8 @@ func constraintDefs(t *testing.T, db *DB) []string {
 }
 
 // columnDefs lists the columns of requests with their types, defaults,
-// identity and collation, and its identity sequence with its options.
+// identity and collation, its identity sequence with its options and its
+// storage options (and its TOAST table's).
 func columnDefs(t *testing.T, db *DB) []string {
 	t.Helper()
 	return queryStrings(t, db, `SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
@@ -384,6 +385,10 @@ func columnDefs(t *testing.T, db *DB) []string {
 		UNION ALL
 		SELECT s.seqrelid::regclass::text || format(' %s %s %s %s %s %s', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqcache, s.seqcycle)
 		FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence('requests', 'id')::regclass
+		UNION ALL
+		SELECT 'storage options ' || coalesce(array_to_string(c.reloptions, ','), '') || ' toast '
+			|| coalesce((SELECT array_to_string(t.reloptions, ',') FROM pg_class t WHERE t.oid = c.reltoastrelid), '')
+		FROM pg_class c WHERE c.oid = 'requests'::regclass
 		ORDER BY 1`)
 }
 
