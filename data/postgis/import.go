@@ -45,8 +45,8 @@ import (
 //     are large against the table; a failure rolls the drop back with
 //     everything else.
 //   - Into an empty table (the bulk path from the first chunk), the rows go
-//     to a shadow table instead, loaded on two connections and indexed two
-//     builds at a time, and swapped in at commit (import_shadow.go),
+//     to a shadow table instead, loaded on another connection and indexed
+//     two builds at a time, and swapped in at commit (import_shadow.go),
 //     unless the table has something the swap would not keep; then the
 //     path above.
 const (
@@ -90,6 +90,7 @@ type importConfig struct {
 	ratio   float64 // ... and their share of the rows stored before
 	copied  func()  // if set, called once every row is written, before the index builds (benchmarks time the phases)
 	inPlace bool    // never load a shadow table (import_shadow.go): drop and build in requests
+	loaders int     // connections that load a shadow table (0: shadowLoaders)
 }
 
 func defaultImportConfig() importConfig {
@@ -161,7 +162,7 @@ func (db *DB) importSeq(ctx context.Context, seq iter.Seq2[*data.Request, error]
 		}
 		if !bulk && written+len(c.rs) >= cfg.bulkMin && float64(written+len(c.rs)) >= cfg.ratio*float64(stored) {
 			if written == 0 && !cfg.inPlace {
-				if shadow, err = db.startShadow(ctx, tx, c.rs, shadowConns); err != nil {
+				if shadow, err = db.startShadow(ctx, tx, c.rs, shadowConns, cmp.Or(cfg.loaders, shadowLoaders)); err != nil {
 					return 0, 0, wrap(ctx, op+": shadow table", err)
 				}
 			}

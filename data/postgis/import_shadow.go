@@ -18,8 +18,9 @@ import (
 	"github.com/geo311/geo311/data"
 )
 
-// A bulk import into an empty requests table loads a shadow table on two
-// connections and builds its indexes two at a time, then swaps it in.
+// A bulk import into an empty requests table loads a shadow table and
+// builds its indexes two at a time on their own connections, then swaps it
+// in.
 //
 // Inside one transaction the rows are COPYed by one backend, and the index
 // builds run one after another: B-tree builds sort with the server's
@@ -46,10 +47,13 @@ import (
 //     backend is gone. The partial indexes that no request of the first
 //     chunk belongs to are made on the shadow table, empty, and maintained
 //     by COPY (see dropSecondaryIndexes).
-//  3. shadowConns connections COPY the chunks into it, each in its own
-//     transaction, a number always on the same connection (so the server's
-//     side of COPY, one backend per connection, runs on as many cores),
-//     and commit the rows.
+//  3. shadowLoaders connections COPY the chunks into it, each in its own
+//     transaction, a number always on the same connection, and commit the
+//     rows. One: two loaders (so that the server's side of COPY ran on two
+//     backends) made the COPY phase no shorter on two cores and cost about
+//     1.7 server CPU-s more per million rows, and their heap, extended by
+//     both at once, made the builds cost about 6 CPU-s more
+//     (BenchmarkImportSeq-style runs, one loader against two, alternated).
 //  4. Every other index, the primary key's and the unique number's
 //     included, is built on the shadow table, shadowConns builds at a
 //     time, each its own transaction on one of those connections (CREATE
@@ -76,8 +80,9 @@ import (
 // changes are not MVCC-safe). Two builds at a time take up to twice
 // importMaintenanceMem of server memory.
 const (
-	shadowConns  = 2 // connections that load the shadow table and build its indexes
-	shadowPrefix = "geo311_import_"
+	shadowConns   = 2 // connections that build the shadow table's indexes
+	shadowLoaders = 1 // of those, how many load it
+	shadowPrefix  = "geo311_import_"
 	// shadowLockTimeout bounds the shadow connection's wait for a lock on
 	// requests (CREATE TABLE ... LIKE takes ACCESS SHARE): while the main
 	// transaction holds EXCLUSIVE, such a wait can only be behind a queued
@@ -89,14 +94,15 @@ const (
 
 // shadowImport is the state of one shadow-table import.
 type shadowImport struct {
-	tx    pgx.Tx          // the import's main transaction
-	pool  *pgxpool.Pool   // for the cleanup
-	conns []*pgxpool.Conn // load and build
-	table pgx.Identifier  // the shadow table, schema-qualified
-	load  []*shadowLoader // one per connection, until the rows are committed
-	seed  maphash.Seed    // sends a number to a loader
-	plan  shadowPlan      // what to build and how to swap
-	tmp   atomic.Int64    // names of temporary indexes
+	tx      pgx.Tx          // the import's main transaction
+	pool    *pgxpool.Pool   // for the cleanup
+	conns   []*pgxpool.Conn // load and build
+	table   pgx.Identifier  // the shadow table, schema-qualified
+	load    []*shadowLoader // one per connection, until the rows are committed
+	seed    maphash.Seed    // sends a number to a loader
+	loaders int             // how many of conns load
+	plan    shadowPlan      // what to build and how to swap
+	tmp     atomic.Int64    // names of temporary indexes
 }
 
 // shadowPlan is what the main transaction read of requests under its lock.
@@ -131,7 +137,7 @@ type shadowSeq struct{ column, name string }
 // startShadow begins a shadow-table import if requests is empty and plain
 // (see the comment above), else returns nil and the import goes on in
 // place. first is the chunk that starts the bulk path.
-func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request, conns int) (*shadowImport, error) {
+func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request, conns, loaders int) (*shadowImport, error) {
 	if max := int(db.pool.Config().MaxConns) - 1; conns > max {
 		conns = max // the main transaction holds one connection
 	}
@@ -140,7 +146,7 @@ func (db *DB) startShadow(ctx context.Context, tx pgx.Tx, first []*data.Request,
 	}
 	// The connections are taken before the lock: once requests is locked,
 	// other users of the pool may wait for it while holding theirs.
-	s := &shadowImport{tx: tx, pool: db.pool}
+	s := &shadowImport{tx: tx, pool: db.pool, loaders: min(max(loaders, 1), conns)}
 	for range conns {
 		c, err := db.pool.Acquire(ctx)
 		if err != nil {
@@ -197,7 +203,7 @@ func (s *shadowImport) prepare(ctx context.Context, first []*data.Request) (bool
 		return false, nil
 	}
 	s.seed = maphash.MakeSeed()
-	for _, c := range s.conns {
+	for _, c := range s.conns[:s.loaders] {
 		l := &shadowLoader{in: make(chan []*data.Request, 1), done: make(chan struct{})}
 		tx, err := c.Begin(ctx)
 		if err != nil {

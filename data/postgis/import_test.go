@@ -414,12 +414,15 @@ func requestsLocks(t *testing.T, db *DB) []string {
 // counted as updates; every column, constraint and index comes back the
 // same and holds; identities continue.
 func TestImportBulkIntoEmpty(t *testing.T) {
-	for _, inPlace := range []bool{true, false} {
-		t.Run(fmt.Sprintf("inPlace=%v", inPlace), func(t *testing.T) { testImportBulkIntoEmpty(t, inPlace) })
+	for _, tc := range []struct {
+		inPlace bool
+		loaders int
+	}{{true, 0}, {false, 1}, {false, 2}} {
+		t.Run(fmt.Sprintf("inPlace=%v/loaders=%d", tc.inPlace, tc.loaders), func(t *testing.T) { testImportBulkIntoEmpty(t, tc.inPlace, tc.loaders) })
 	}
 }
 
-func testImportBulkIntoEmpty(t *testing.T, inPlace bool) {
+func testImportBulkIntoEmpty(t *testing.T, inPlace bool, loaders int) {
 	db := openDB(t)
 	ctx := context.Background()
 	before, beforeIdx, beforeCols := constraintDefs(t, db), indexDefs(t, db), columnDefs(t, db)
@@ -448,7 +451,7 @@ func testImportBulkIntoEmpty(t *testing.T, inPlace bool) {
 	// transaction, but its locks are: requests and request_notes (whose
 	// foreign key is dropped) cannot be read until it commits.
 	var locks [][]string
-	cfg := importConfig{chunk: 100, bulkMin: 100, ratio: 0.2, inPlace: inPlace, copied: func() {
+	cfg := importConfig{chunk: 100, bulkMin: 100, ratio: 0.2, inPlace: inPlace, loaders: loaders, copied: func() {
 		locks = append(locks, requestsLocks(t, db))
 		if inPlace {
 			return
@@ -456,7 +459,8 @@ func testImportBulkIntoEmpty(t *testing.T, inPlace bool) {
 		if got := shadowTables(t, db); len(got) != 1 {
 			t.Errorf("shadow tables during the import: %v, want one", got)
 		}
-		// The import holds three of the pool's four connections.
+		// The import holds three of the pool's four connections (two
+		// loading, or one loading and one waiting to build).
 		tx, err := db.pool.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
