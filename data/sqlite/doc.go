@@ -44,8 +44,12 @@
 // BenchmarkSpatialQueries and BenchmarkAreaQueries measure those reads.
 //
 // ImportRequests and ImportRequestSeq import in one transaction on the
-// writer's connection through the driver: a goroutine checks and encodes
-// 10,000-row chunks while the writer inserts; CHECKs and foreign keys are
+// writer's connection: a goroutine checks and encodes 10,000-row chunks
+// (values and texts written straight into the chunk's buffer) while the
+// writer inserts, binding, stepping and resetting each INSERT in one C call
+// (bindStep, texts bound in place from the chunk; it falls back to the
+// driver's binds if the driver no longer keeps its sqlite3_stmt where
+// rawStmt looks, which TestImportBindsDirectly catches); CHECKs and foreign keys are
 // compiled out of the import's own statements (rows checked in Go; pragmas
 // restored and read back); the request_areas triggers are suspended for the
 // transaction (re-created from their stored SQL before COMMIT) and the
