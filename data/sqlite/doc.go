@@ -29,8 +29,18 @@
 // The well-known layers (beat, sector, district, ward, community_area,
 // precinct) have a column each holding the request's first area of that
 // layer, with a partial index (column, requested_at) WHERE column is not
-// empty (migration 0005, as the PostGIS store); the areas of other layers are
-// rows of request_areas (layer, area_id, request_id), kept by triggers.
+// empty (migration 0005, as the PostGIS store), but sector: a sector is
+// derived from its beat (its id is the beat id's first characters), so a
+// sector filter reads the range of its beats on requests_beat (beat >= X
+// AND beat < X's byte successor, then sector = X) or, for the rows whose
+// sector is not a byte prefix of their beat (a sector without a beat, or
+// one imported from elsewhere), requests_sector_irregular, a partial index
+// of those rows only (migration 0008, as the PostGIS store's 0008): empty
+// where sectors are routed from beats, so an import keeps it instead of
+// building a sector index over every row, and an intake inserts into one
+// index fewer. Its pages come out of a sort of the sector's rows, no
+// longer in index order. The areas of other layers are rows of
+// request_areas (layer, area_id, request_id), kept by triggers.
 // bbox and near read zkey, the Z-order (Morton) code of the point, each
 // coordinate quantized to 31 bits (migration 0006, zorder.go): the box is
 // covered by at most 32 quadtree cells, each a range of requests_zkey, and
@@ -56,7 +66,9 @@
 // custom layers' rows written in one statement at the end; once a call's
 // rows reach 20,000 and half the stored rows, requests' secondary indexes
 // are dropped and rebuilt by CREATE INDEX, which sorts once instead of
-// inserting row by row. The import runs with temp_store=FILE and threads=2
+// inserting row by row (but an area column's index while none of the rows
+// so far has that layer, and requests_sector_irregular while none is
+// irregular: those are kept, later rows inserted into them). The import runs with temp_store=FILE and threads=2
 // and builds with a 4 MiB page cache, so SQLite's sorter cuts each index's
 // keys into 4 MiB runs sorted and merged on worker threads (temporary files
 // in SQLITE_TMPDIR, else /var/tmp or /tmp, one index's keys at a time)

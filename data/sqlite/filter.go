@@ -89,6 +89,22 @@ func where(f *data.RequestFilter) (string, []any) {
 		conds, args = append(conds, "r.updated_at < ?"), append(args, formatTime(clampTime(f.UpdatedBefore)))
 	}
 	for _, a := range f.Areas {
+		if a.Layer == data.LayerSector {
+			// Through the beat index (migration 0008): the rows whose beat
+			// starts with the sector id, a range of requests_beat, then
+			// the rows whose sector is not a prefix of their beat, through
+			// requests_sector_irregular. The two arms are disjoint; each
+			// repeats its index's WHERE so SQLite may use it.
+			beats := "r.beat >= ? AND r.beat <> ''"
+			args = append(args, a.ID)
+			if hi, ok := prefixSuccessor(a.ID); ok {
+				beats += " AND r.beat < ?"
+				args = append(args, hi)
+			}
+			conds = append(conds, "("+beats+" AND r.sector = ? AND r.sector <> '' OR "+sectorIrregularWhere+" AND r.sector = ?)")
+			args = append(args, a.ID, a.ID)
+			continue
+		}
 		// A well-known layer is a column with a partial index (0005);
 		// "<> ''" repeats the index's WHERE so SQLite may use it.
 		if col, ok := areaColumn[a.Layer]; ok {
@@ -126,6 +142,29 @@ func where(f *data.RequestFilter) (string, []any) {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// sectorIrregularWhere is the WHERE of requests_sector_irregular (migration
+// 0008): the rows that have a sector that is not a byte prefix of their
+// beat (or have no beat).
+const sectorIrregularWhere = "r.sector <> '' AND (r.beat = '' OR substr(CAST(r.beat AS BLOB), 1, length(CAST(r.sector AS BLOB))) <> CAST(r.sector AS BLOB))"
+
+// prefixSuccessor returns the least string above every string that starts
+// with p in byte order (SQLite's BINARY collation compares with memcmp): p
+// with its last byte below 0xFF incremented, the 0xFF bytes after it
+// dropped; false when there is none (p empty or all 0xFF). So beat >= p
+// AND beat < prefixSuccessor(p) holds exactly for the beats that start
+// with p. The result may not be valid UTF-8; SQLite compares its bytes
+// all the same.
+func prefixSuccessor(p string) (string, bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
 }
 
 // spatialBox is the box (min lon, min lat, max lon, max lat) whose key

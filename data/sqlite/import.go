@@ -157,6 +157,9 @@ type importRow struct {
 	blank  [len(blankKinds)]uint64
 	custom bool  // has an area of a layer without a column: rows of request_areas
 	layers uint8 // bit i: has an area of areaLayers[i] (a column)
+	// irregular: has a sector that is not a prefix of its beat, a row of
+	// requests_sector_irregular (migration 0008).
+	irregular bool
 }
 
 // blankKinds are the column defaults of requests an import leaves to
@@ -523,16 +526,18 @@ func (im *importTx) run(ctx context.Context, first encodedChunk, chunks <-chan e
 
 	highest := map[counterKey]int64{}
 	written, bulk := 0, false
-	var layers uint8 // the area columns the rows so far have
+	var layers uint8   // the area columns the rows so far have
+	irregular := false // some row so far is in requests_sector_irregular
 	for c, more := first, true; more; c, more = <-chunks {
 		if c.err != nil {
 			return 0, 0, fmt.Errorf("sqlite: %s: %w", op, c.err)
 		}
 		for _, row := range c.rows {
 			layers |= row.layers
+			irregular = irregular || row.irregular
 		}
 		if !bulk && written+len(c.rows) >= im.cfg.bulkMin && float64(written+len(c.rows)) >= bulkIndexRatio*float64(im.maxID) {
-			names, err := im.secondaryIndexes(layers)
+			names, err := im.secondaryIndexes(layers, irregular)
 			if err != nil {
 				return 0, 0, wrap(ctx, op+": list indexes", err)
 			}
@@ -636,15 +641,20 @@ func (im *importTx) suspendSchema(typ string, names []string) ([]string, error) 
 // and rebuild. The partial index of an area column none of the rows so far
 // has (bit i of layers: areaLayers[i]; Chicago has no precincts) is kept:
 // rebuilding it would scan the whole table for nothing, and a later row
-// that has one is inserted into it as usual. request_areas keeps its index
-// on request_id: the new rows' ids only grow, so it is appended to, and an
-// updated row's areas are found through it.
-func (im *importTx) secondaryIndexes(layers uint8) ([]string, error) {
+// that has one is inserted into it as usual. So is
+// requests_sector_irregular while no row so far is irregular (a city whose
+// sectors are routed from their beats has none). request_areas keeps its
+// index on request_id: the new rows' ids only grow, so it is appended to,
+// and an updated row's areas are found through it.
+func (im *importTx) secondaryIndexes(layers uint8, irregular bool) ([]string, error) {
 	var names []string
 	err := im.query(`SELECT name FROM sqlite_schema
     WHERE type = 'index' AND tbl_name = 'requests' AND sql IS NOT NULL ORDER BY name`,
 		func(v []driver.Value) error {
 			if s, ok := v[0].(string); ok {
+				if s == sectorIrregularIndex && !irregular {
+					return nil
+				}
 				for i, l := range areaLayers {
 					if s == areaIndexPrefix+areaColumn[l] && layers&(1<<i) == 0 {
 						return nil
@@ -657,8 +667,13 @@ func (im *importTx) secondaryIndexes(layers uint8) ([]string, error) {
 	return names, err
 }
 
-// areaIndexPrefix and the column name make an area column's index (0005).
-const areaIndexPrefix = "requests_"
+// areaIndexPrefix and the column name make an area column's index (0005);
+// sectorIrregularIndex holds the rows whose sector is not a prefix of their
+// beat (0008).
+const (
+	areaIndexPrefix      = "requests_"
+	sectorIrregularIndex = "requests_sector_irregular"
+)
 
 // prepare prepares the statements of the row loop. For an updated request
 // they also bring request_areas up to date, as the suspended triggers

@@ -95,6 +95,7 @@ func (c *encodedChunk) encode(r *data.Request) (importRow, error) {
 			e.row.layers |= 1 << i
 		}
 	}
+	e.row.irregular = irregularSector(cols)
 	e.int(zKey(r.Lon, r.Lat))
 	if e.err != nil {
 		return importRow{}, fmt.Errorf("%s: %w", r.Number, data.Invalid("request", "%v", e.err))

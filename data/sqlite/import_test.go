@@ -245,12 +245,13 @@ func TestImportSeqChunks(t *testing.T) {
 	within := cloneRequest(in[len(in)-2])
 	within.Description = "listed twice in one chunk"
 	in = append(in, within)
-	// No row before the rebuild has a sector, so requests_sector is kept,
-	// not rebuilt: rows of later chunks with one go into it as they come.
-	// A community area in the first chunk: requests_community_area is
-	// rebuilt.
+	// No row before the rebuild has a sector that is not its beat's
+	// prefix (in[6]'s is), so requests_sector_irregular is kept, not
+	// rebuilt: rows of later chunks go into it as they come. A community
+	// area in the first chunk: requests_community_area is rebuilt.
 	in[5].Areas = append(in[5].Areas, data.AreaRef{Layer: data.LayerCommunityArea, ID: "32", Generation: "ca@x"})
-	in[990].Areas = append(in[990].Areas, data.AreaRef{Layer: data.LayerSector, ID: "042", Generation: "sector@x"})
+	in[6].Areas = append(in[6].Areas, data.AreaRef{Layer: data.LayerSector, ID: in[6].Areas[0].ID[:3], Generation: "sector@x"})
+	in[990].Areas = append(in[990].Areas, data.AreaRef{Layer: data.LayerSector, ID: "S42", Generation: "sector@x"})
 	cfg := importConfig{chunk: 128, bulkMin: 600} // rebuild from the fifth chunk on
 	ins, upd, err := db.importSeq(ctx, seqOf(in, nil), cfg)
 	if err != nil || ins != 1000 || upd != 52 {
@@ -274,9 +275,9 @@ func TestImportSeqChunks(t *testing.T) {
 	if got := countOf(t, db, data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerWard, ID: "88"}}}); got != 1 {
 		t.Errorf("requests in ward 88: %d, want 1", got)
 	}
-	for _, c := range []struct{ index, col string }{{"requests_sector", "sector"}, {"requests_community_area", "community_area"}} {
+	for _, c := range []struct{ index, where string }{{sectorIrregularIndex, sectorIrregularWhere}, {"requests_community_area", "r.community_area <> ''"}} {
 		var n int
-		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM requests INDEXED BY `+c.index+` WHERE `+c.col+` <> ''`).Scan(&n); err != nil || n != 1 {
+		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r INDEXED BY `+c.index+` WHERE `+c.where).Scan(&n); err != nil || n != 1 {
 			t.Errorf("%s holds %d rows, %v; want 1", c.index, n, err)
 		}
 	}
@@ -567,7 +568,8 @@ func TestImportEncode(t *testing.T) {
 	odd.Attributes = map[string][]string{"WHERE": {"curb \"quoted\" <tag>"}, "N": {"1", "2"}}
 	odd.Contact = data.Contact{FirstName: "Ünïcode", Phone: "312"}
 	odd.PINHash = []byte{0, 1, 2, 255}
-	odd.Areas = []data.AreaRef{{Layer: "custom", ID: "<a & b>", Name: "ünïcode", Generation: "g"}, {Layer: data.LayerWard, ID: "4", Generation: "g"}}
+	odd.Areas = []data.AreaRef{{Layer: "custom", ID: "<a & b>", Name: "ünïcode", Generation: "g"}, {Layer: data.LayerWard, ID: "4", Generation: "g"},
+		{Layer: data.LayerSector, ID: "042", Generation: "g"}}
 	odd.RecordedAreas = []data.AreaRef{{Layer: data.LayerBeat, ID: "0111", Name: "Beat \"1\"", Generation: "recorded"}}
 	odd.Description, odd.MediaURL, odd.Disposition = "[]", "{}", ""
 	bare := &data.Request{Number: "SR25-00000902", Jurisdiction: "chicago", Kind: data.KindServiceRequest,
@@ -604,6 +606,9 @@ func TestImportEncode(t *testing.T) {
 			if (row.layers>>i&1 != 0) != (id != "") {
 				t.Errorf("%s: layers %b, columns %q", r.Number, row.layers, cols)
 			}
+		}
+		if row.irregular != irregularSector(cols) {
+			t.Errorf("%s: irregular %v, columns %q", r.Number, row.irregular, cols)
 		}
 		if row.custom != custom || row.number != r.Number {
 			t.Errorf("%s: custom %v number %q", r.Number, row.custom, row.number)

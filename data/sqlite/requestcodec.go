@@ -58,6 +58,15 @@ func layerColumns(r *data.Request) (cols [len(areaLayers)]string, custom bool) {
 	return cols, custom
 }
 
+// irregularSector reports whether a row with the area columns cols is one
+// of requests_sector_irregular (migration 0008): it has a sector that is
+// not a byte prefix of its beat (or has no beat). The sector filter finds
+// the other rows of a sector through the beat index.
+func irregularSector(cols [len(areaLayers)]string) bool {
+	const beat, sector = 0, 1 // areaLayers
+	return cols[sector] != "" && !strings.HasPrefix(cols[beat], cols[sector])
+}
+
 var (
 	insertRequest = "INSERT INTO requests (" + strings.Join(requestColumns, ", ") + ") VALUES (?" +
 		strings.Repeat(", ?", len(requestColumns)-1) + ")"

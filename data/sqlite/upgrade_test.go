@@ -279,6 +279,62 @@ func upgradeFixtures(t *testing.T) []upgradeFixture {
 				}
 			}
 		}},
+		{version: 7, name: "requests with regular and irregular sectors", write: func(ctx context.Context, tx *sql.Tx) error {
+			// The sector column as v5-v7 wrote it, in requests_sector: a
+			// sector that is its beat's prefix, one that is not, one
+			// without a beat, and another sector's row.
+			for _, r := range []struct{ number, beat, sector string }{
+				{"SR26-00000071", "2433", "243"},
+				{"SR26-00000072", "0111", "243"},
+				{"SR26-00000073", "", "243"},
+				{"SR26-00000074", "2441", "244"},
+			} {
+				areas := `[{"layer":"sector","id":"` + r.sector + `","generation":"sector@2012-12-19"}]`
+				if r.beat != "" {
+					areas = `[{"layer":"beat","id":"` + r.beat + `","generation":"beat@2012-12-19"},` + areas[1:]
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO requests (number, jurisdiction, kind, service_code, service_name, state, closed, lon, lat,
+					h3, areas, origin, requested_at, updated_at, beat, sector, zkey)
+				VALUES (?, 'chicago', 'service_request', 'PHF', 'Pothole in Street', 'new', 0, -87.66, 41.97,
+					?, ?, 'import', '2026-04-01T12:00:00.000000000Z', '2026-04-01T12:00:00.000000000Z', ?, ?, geo311_zkey(-87.66, 41.97))`,
+					r.number, int64(h3.LatLngToCell(41.97, -87.66, data.H3Resolution)), areas, r.beat, r.sector); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, check: func(t *testing.T, db *DB) {
+			ctx := t.Context()
+			for _, c := range []struct {
+				id   string
+				want []string
+			}{
+				{"243", []string{"SR26-00000073", "SR26-00000072", "SR26-00000071"}},
+				{"244", []string{"SR26-00000074"}},
+				{"24", nil},
+			} {
+				f := data.RequestFilter{Areas: []data.AreaRef{{Layer: data.LayerSector, ID: c.id}}}
+				rs, err := db.Requests(ctx, f)
+				var got []string
+				for _, r := range rs {
+					got = append(got, r.Number)
+				}
+				if err != nil || !reflect.DeepEqual(got, c.want) {
+					t.Errorf("sector %s after upgrade: %v, %v; want %v", c.id, got, err, c.want)
+				}
+				if p := queryPlan(t, db.r, &f); !strings.Contains(p, sectorPlan) {
+					t.Errorf("sector %s after upgrade: plan %q, want %q", c.id, p, sectorPlan)
+				}
+			}
+			// requests_sector is gone; the partial index holds the two
+			// irregular rows.
+			var old, n int
+			if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'requests_sector'`).Scan(&old); err != nil || old != 0 {
+				t.Errorf("requests_sector after upgrade: %d, %v", old, err)
+			}
+			if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r INDEXED BY requests_sector_irregular WHERE `+sectorIrregularWhere).Scan(&n); err != nil || n != 2 {
+				t.Errorf("requests_sector_irregular after upgrade holds %d rows, %v; want 2", n, err)
+			}
+		}},
 	}
 }
 
