@@ -84,11 +84,11 @@ const (
 	shadowLoaders = 1 // of those, how many load it
 	shadowPrefix  = "geo311_import_"
 	// shadowLockTimeout bounds the shadow connection's wait for a lock on
-	// requests (CREATE TABLE ... LIKE takes ACCESS SHARE): while the main
-	// transaction holds EXCLUSIVE, such a wait can only be behind a queued
-	// ACCESS EXCLUSIVE request, which waits for the main transaction:
-	// a deadlock PostgreSQL cannot see. The import then takes the in-place
-	// path.
+	// requests (CREATE TABLE ... LIKE takes ACCESS SHARE) before the main
+	// transaction locks it: queued behind an ACCESS EXCLUSIVE request that
+	// waits for the main transaction's own ACCESS SHARE (it may have
+	// counted the rows), the wait would be a deadlock PostgreSQL cannot
+	// see. The import then takes the in-place path.
 	shadowLockTimeout = "5s"
 )
 
@@ -98,7 +98,7 @@ type shadowImport struct {
 	pool    *pgxpool.Pool   // for the cleanup
 	conns   []*pgxpool.Conn // load and build
 	table   pgx.Identifier  // the shadow table, schema-qualified
-	load    []*shadowLoader // one per connection, until the rows are committed
+	load    []*shadowLoader // one per loading connection, until the rows are committed
 	seed    maphash.Seed    // sends a number to a loader
 	loaders int             // how many of conns load
 	plan    shadowPlan      // what to build and how to swap
