@@ -589,20 +589,22 @@ func (s *shadowImport) release() {
 }
 
 // shadowEligible is true when the swap would keep everything of requests
-// (its columns, defaults, identity and CHECK constraints come with LIKE; its indexes, keys and the foreign keys that
-// reference it are made again): a plain, permanent, unpartitioned table
-// in the default tablespace owned by the current user, with no grants, no
-// storage options, no comment, no rules, triggers (other than those of
-// foreign keys), row security, publication or inheritance, columns with no
-// grants or statistics targets, no extended statistics, constraints that are only valid,
-// immediate primary key, unique and CHECK constraints, indexes in the
-// default tablespace without comments, CLUSTER or replica identity marks,
-// an identity sequence with no grants, and nothing else depending on the
-// table or its row type (views, functions, other tables' columns) than
-// foreign keys.
+// (its columns, defaults, identity and CHECK constraints come with LIKE;
+// its indexes, keys and the foreign keys that reference it are made
+// again): a plain, permanent, unpartitioned table in the default
+// tablespace, owned by the current user, who may create tables in its
+// schema; with no grants, no storage options, no comment, no rules,
+// triggers (other than those of foreign keys), row security, publication,
+// inheritance or extended statistics; columns with no grants or statistics
+// targets; constraints that are only valid, immediate primary key, unique
+// and CHECK constraints; indexes in the default tablespace without
+// comments, CLUSTER or replica identity marks; an identity sequence with
+// no grants; and nothing else depending on the table or its row type
+// (views, functions, other tables' columns) than foreign keys.
 const shadowEligible = `(SELECT
 	c.relkind = 'r' AND c.relpersistence = 'p' AND c.reltablespace = 0 AND NOT c.relispartition
 	AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+	AND has_schema_privilege(c.relnamespace, 'CREATE')
 	AND c.relacl IS NULL AND c.reloptions IS NULL AND c.relreplident = 'd'
 	AND NOT c.relrowsecurity AND NOT c.relforcerowsecurity AND NOT c.relhasrules
 	AND obj_description(c.oid, 'pg_class') IS NULL
