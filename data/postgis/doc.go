@@ -179,11 +179,35 @@
 // trigger or per-row function runs on insert, geometry arrives as EWKB,
 // and the counters are updated once per batch.
 //
-// A million rows into an empty table (BenchmarkImportSeq, which reports
-// the two phases and the CPU of the server and of Go) takes two phases.
+// Into an empty table (the bulk path from the first chunk) the rows go to
+// a shadow table (import_shadow.go): another connection creates
+// geo311_import_<pid>_<start>_<n> (LIKE requests, autovacuum off) and
+// commits it; the import's transaction locks requests and request_notes
+// (ACCESS EXCLUSIVE, as in place), checks that requests is empty and has
+// nothing the swap would lose (grants, triggers, rules, policies,
+// comments, storage options, statistics objects, publications,
+// inheritance, dependent views or functions; otherwise the in-place path
+// below) and that the shadow table still has its columns; the chunks are
+// COPYed into it and committed; its indexes and keys are built two at a
+// time, longest first, each in its own transaction on one of two
+// connections (B-tree builds end in a serial merge and the GiST build is
+// serial throughout, so one build at a time left a core idle); then the
+// import's transaction drops the notes' foreign key and requests, renames
+// the shadow table, its identity sequence and its indexes, adds the keys
+// (USING INDEX) and the foreign key, and commits. requests changes only at
+// that commit; a failure drops the shadow table; a process that dies
+// leaves it behind and the next such import drops it (its name carries the
+// pid and start time of the import's backend, which is gone). A REPEATABLE
+// READ transaction that began before the swap and first reads requests
+// after it sees the rows, as after a TRUNCATE.
+//
+// The in-place path (a table with rows, or an empty one the swap would
+// change) loads a million rows into an empty table in two phases
+// (BenchmarkImportSeq reports them, and the CPU of the server and of Go;
+// it measured this path before the shadow table).
 // The 50 COPY chunks run on one backend: heap and WAL writes (much of it
 // kernel time), the input functions, the CHECKs and the partial indexes
-// kept. Into an empty table the keys are dropped too (primary key, unique
+// kept. Into an empty table it drops the keys too (primary key, unique
 // number, the notes' foreign key, so request_notes is locked as well until
 // COMMIT) and built after the rows: maintaining them row by row was about
 // a quarter of that backend's time. Migration
