@@ -204,24 +204,7 @@ func (e *rowEncoder) areas(as []data.AreaRef) error {
 		}
 	}
 	start := len(e.c.bytes)
-	b := append(e.c.bytes, '[')
-	for i, a := range as {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"layer":"`...)
-		b = append(b, a.Layer...)
-		b = append(b, `","id":"`...)
-		b = append(b, a.ID...)
-		if a.Name != "" {
-			b = append(b, `","name":"`...)
-			b = append(b, a.Name...)
-		}
-		b = append(b, `","generation":"`...)
-		b = append(b, a.Generation...)
-		b = append(b, `"}`...)
-	}
-	e.c.bytes = append(b, ']')
+	e.c.bytes = appendPlainAreas(e.c.bytes, as)
 	e.end(valText, start)
 	return nil
 }

@@ -106,7 +106,12 @@ func encodeAreas(as []data.AreaRef) (string, error) {
 		}
 		n += len(`{"layer":"","id":"","name":"","generation":""},`) + len(a.Layer) + len(a.ID) + len(a.Name) + len(a.Generation)
 	}
-	b := make([]byte, 0, n)
+	return string(appendPlainAreas(make([]byte, 0, n), as)), nil
+}
+
+// appendPlainAreas appends the JSON array of as to b, every string of
+// which plainJSON accepts (so written as it is).
+func appendPlainAreas(b []byte, as []data.AreaRef) []byte {
 	b = append(b, '[')
 	for i, a := range as {
 		if i > 0 {
@@ -124,8 +129,7 @@ func encodeAreas(as []data.AreaRef) (string, error) {
 		b = append(b, a.Generation...)
 		b = append(b, `"}`...)
 	}
-	b = append(b, ']')
-	return string(b), nil
+	return append(b, ']')
 }
 
 // plainJSON reports whether encoding/json writes s between quotes as it
