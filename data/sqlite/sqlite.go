@@ -107,11 +107,11 @@ func open(ctx context.Context, path string, cfg config) (*DB, error) {
 // pageSize is the page size of a database file geo311 creates. SQLite's
 // default is 4 KiB; with 16 KiB pages the requests table's B-trees are a
 // level shallower and an import writes, logs and reads back a quarter as
-// many pages: a million-row `geo311 import chicago` took 17.0-19.7 s and
-// 25-29 CPU-s instead of 29.1 s and 40 CPU-s (BenchmarkImportChicago,
-// alternated), while HTTP intake stayed within the machine's noise
-// (BenchmarkIntakeSQLite). A file's page size is fixed when it is created
-// in WAL mode: existing files keep theirs.
+// many pages: a million-row `geo311 import chicago` took 20.7-23.6 s and
+// 30-33 CPU-s instead of 30.4-31.2 s and 42 CPU-s (BenchmarkImportChicago
+// -count 3, quiet machine), and HTTP intake ran at 1,414-1,595/s instead of
+// 1,141-1,337/s (BenchmarkIntakeSQLite). A file's page size is fixed when
+// it is created in WAL mode: existing files keep theirs.
 const pageSize = 16384
 
 // createFile creates the database file at abs, empty, in WAL mode with
