@@ -153,6 +153,8 @@ type Intake struct {
 	// ParentNumber on the new request, a "duplicate" note with link.Reason on
 	// it, increments the primary's DuplicateCount and appends a
 	// "duplicate_of" note to the primary, all in the same transaction.
+	// The candidates are valid during the call only: a store may reuse
+	// their memory once Decide returned.
 	Decide func(candidates []*Request) (*DuplicateLink, error)
 }
 

@@ -237,11 +237,13 @@ func checkExportFields(fds []pgconn.FieldDescription, oids []uint32) error {
 // microseconds.
 const pgEpochMicros = 946684800 * 1_000_000
 
-// wireDecoder reads binary column values, keeping the first error.
+// wireDecoder reads binary column values, keeping the first error; op
+// prefixes its errors.
 type wireDecoder struct {
 	v   [][]byte
 	i   int
 	err error
+	op  string
 }
 
 func (d *wireDecoder) next(size int, nullable bool) []byte {
@@ -249,12 +251,12 @@ func (d *wireDecoder) next(size int, nullable bool) []byte {
 	d.i++
 	if b == nil {
 		if !nullable && d.err == nil {
-			d.err = fmt.Errorf("export scan: column %d is NULL", d.i-1)
+			d.err = fmt.Errorf("%s: column %d is NULL", d.op, d.i-1)
 		}
 		return nil
 	}
 	if size >= 0 && len(b) != size && d.err == nil {
-		d.err = fmt.Errorf("export scan: column %d has %d bytes, want %d", d.i-1, len(b), size)
+		d.err = fmt.Errorf("%s: column %d has %d bytes, want %d", d.op, d.i-1, len(b), size)
 		return nil
 	}
 	return b
@@ -269,6 +271,23 @@ func (d *wireDecoder) text() string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+// textIn returns the value as a string copied into *arena, which grows
+// by appending: strings already handed out keep the bytes they were given.
+func (d *wireDecoder) textIn(arena *[]byte) string {
+	b := d.next(-1, false)
+	if len(b) == 0 {
+		return ""
+	}
+	a := *arena
+	if cap(a)-len(a) < len(b) {
+		a = make([]byte, 0, max(4096, len(b)))
+	}
+	a = append(a, b...)
+	*arena = a
+	s := a[len(a)-len(b):]
+	return unsafe.String(unsafe.SliceData(s), len(s))
+}
+
 func (d *wireDecoder) time(nullable bool) time.Time {
 	b := d.next(8, nullable)
 	if b == nil {
@@ -277,7 +296,7 @@ func (d *wireDecoder) time(nullable bool) time.Time {
 	us := int64(binary.BigEndian.Uint64(b))
 	if us == math.MaxInt64 || us == math.MinInt64 || us > math.MaxInt64-pgEpochMicros {
 		if d.err == nil {
-			d.err = fmt.Errorf("export scan: column %d holds an infinite or out-of-range time", d.i-1)
+			d.err = fmt.Errorf("%s: column %d holds an infinite or out-of-range time", d.op, d.i-1)
 		}
 		return time.Time{}
 	}
@@ -319,7 +338,7 @@ func decodeExportRow(v [][]byte, row *data.ExportRow) error {
 	if want := len(exportColumns) + len(row.Areas); len(v) != want {
 		return fmt.Errorf("export scan: row has %d values, want %d", len(v), want)
 	}
-	d := wireDecoder{v: v}
+	d := wireDecoder{v: v, op: "export scan"}
 	row.Number = d.text()
 	row.Kind = data.Kind(d.text())
 	row.ServiceCode = d.text()

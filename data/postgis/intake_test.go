@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/uber/h3-go/v4"
 
 	"github.com/geo311/geo311/data"
 )
@@ -276,6 +278,155 @@ func TestIntakeCandidatesPlanStaleStatistics(t *testing.T) {
 			if p := string(plan); !strings.Contains(p, `"requests_h3_window"`) || strings.Contains(p, `"requests_requested"`) {
 				t.Errorf("status %q, %s: candidates plan:\n%s", f.Status, mode, p)
 			}
+		}
+	}
+}
+
+// groupCandidateFilters are three intakes' candidate filters over the
+// requests of seedRequests: the cells of a few stored requests and their
+// neighbours, windows from the year's start and from its middle, with and
+// without a status; the third shares cells with the first.
+func groupCandidateFilters(t *testing.T, db *DB) []data.RequestFilter {
+	t.Helper()
+	var h3s []int64
+	if err := db.pool.QueryRow(t.Context(), `SELECT array_agg(h3 ORDER BY number) FROM (SELECT h3, number FROM requests ORDER BY number LIMIT 6) s`).Scan(&h3s); err != nil {
+		t.Fatal(err)
+	}
+	disk := func(cs ...int64) []uint64 {
+		var out []uint64
+		for _, c := range cs {
+			for _, x := range h3.GridDisk(h3.Cell(c), 1) {
+				out = append(out, uint64(x))
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	return []data.RequestFilter{
+		{Cells: disk(h3s[0], h3s[1]), From: t0},
+		{Cells: disk(h3s[2], h3s[3], h3s[4]), From: t0.Add(180 * data.Day), Status: "open"},
+		{Cells: disk(h3s[0], h3s[5]), From: t0.Add(90 * data.Day), Status: "closed"},
+	}
+}
+
+// TestGroupCandidates: the one statement that reads the candidates of a
+// whole group returns, for each intake, exactly the rows and values its
+// own filterQuery returns through scanCandidate, in the same order.
+func TestGroupCandidates(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	rs := synthRequests(3_000, 0)
+	// Dense cells (many candidates per intake) and values scanCandidate
+	// must carry through: counts, multibyte text, an open row with no
+	// closed time next to closed ones.
+	for i, r := range rs {
+		if i%3 == 0 {
+			r.Lon, r.Lat = -87.63+float64(i%7)*0.0004, 41.88+float64(i%5)*0.0004
+			r.H3 = uint64(h3.LatLngToCell(h3.LatLng{Lat: r.Lat, Lng: r.Lon}, data.H3Resolution))
+		}
+		if i%11 == 0 {
+			r.DuplicateCount, r.MeToo = i%4, i%3
+			r.Description = "Rats near the garage – ça grouille 🐀"
+			r.Address = "1200 N Ñandú Ave"
+		}
+	}
+	if _, _, err := db.ImportRequests(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	filters := groupCandidateFilters(t, db)
+	var gc groupCandidates
+	for i := range filters {
+		if !gc.add(i, &filters[i]) {
+			t.Fatalf("filter %d: not of dedupe's shape", i)
+		}
+	}
+	if other := (data.RequestFilter{Cells: filters[0].Cells, From: filters[0].From, ServiceCodes: []string{"PHF"}}); gc.add(9, &other) {
+		t.Error("a filter with service codes was taken as dedupe's shape")
+	}
+	if other := (data.RequestFilter{Cells: filters[0].Cells}); gc.add(9, &other) {
+		t.Error("a filter without a window was taken as dedupe's shape")
+	}
+	got := make([][]*data.Request, len(filters))
+	rows, err := db.pool.Query(ctx, selectGroupCandidates, gc.idx, gc.cells, gc.since, gc.status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = gc.read(rows, got, new(candidateSlab))
+	rows.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for i, f := range filters {
+		q := filterQuery(&f)
+		rows, err := db.pool.Query(ctx, selectCandidate+q.where()+q.orderLimit(&f), q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*data.Request, error) { return scanCandidate(row) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) < 5 {
+			t.Fatalf("filter %d: only %d candidates: the test needs more", i, len(want))
+		}
+		total += len(want)
+		if len(got[i]) != len(want) {
+			t.Errorf("filter %d: %d candidates, want %d", i, len(got[i]), len(want))
+			continue
+		}
+		for k := range want {
+			if !reflect.DeepEqual(got[i][k], want[k]) {
+				t.Errorf("filter %d, candidate %d:\n got %+v\nwant %+v", i, k, *got[i][k], *want[k])
+			}
+		}
+	}
+	t.Logf("%d candidates compared", total)
+}
+
+// TestGroupCandidatesPlan: as the intake transaction plans it (generic
+// plan, sequential scans off), the group's candidates statement probes
+// requests_h3_window once per intake and cell, whether the table's
+// statistics are missing or taken.
+func TestGroupCandidatesPlan(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	seedRequests(t, db, 3_000, 0)
+	filters := groupCandidateFilters(t, db)
+	var gc groupCandidates
+	for i := range filters {
+		gc.add(i, &filters[i])
+	}
+	for _, analyzed := range []bool{false, true} {
+		if analyzed {
+			if _, err := db.pool.Exec(ctx, "ANALYZE requests"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []byte
+		for _, s := range append(intakePlanSettings, "PREPARE group_cands AS "+selectGroupCandidates) {
+			if _, err = tx.Exec(ctx, s); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE group_cands($1, $2, $3, $4)",
+				pgx.QueryExecModeSimpleProtocol, gc.idx, gc.cells, gc.since, gc.status).Scan(&plan)
+		}
+		tx.Exec(ctx, "DEALLOCATE group_cands")
+		tx.Rollback(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := string(plan)
+		if !strings.Contains(p, `"Nested Loop"`) || !strings.Contains(p, `"requests_h3_window"`) ||
+			strings.Contains(p, `"requests_requested"`) || strings.Contains(p, `"Seq Scan"`) {
+			t.Errorf("analyzed %v: group candidates plan:\n%s", analyzed, p)
 		}
 	}
 }
