@@ -118,16 +118,22 @@
 // only intakes whose LockKeys are pairwise disjoint (one whose keys meet an
 // earlier intake's could deduplicate against it, so it waits for the next
 // group), and runs in two pipelined round trips on one connection whatever
-// its size: (1) BEGIN; the advisory locks of every intake's LockKeys,
-// ascending (pg_advisory_xact_lock); the idempotency keys, ascending
+// its size: (1) BEGIN; the plan settings and, in the same statement, the
+// advisory locks of every intake's LockKeys, ascending
+// (pg_advisory_xact_lock); the idempotency keys, ascending
 // (INSERT ... ON CONFLICT DO NOTHING: a key that exists is a replay and
 // returns the stored request, created false; one that another process is
 // inserting waits for its commit); every intake's candidates
-// (in.Candidates, read after the locks). Then, in Go, Decide for each
-// intake. (2) The numbers: one counter update per prefix for all of its
-// intakes (INSERT ... ON CONFLICT (prefix) DO UPDATE SET n = n + k); the
-// primaries' counts (geo311_count_duplicate: no_data_found when the primary
-// does not exist), the requests, every note of the group in one INSERT,
+// (in.Candidates, read after the locks), in one statement for all intakes
+// whose filter has dedupe's shape (cells, a window's start, a status:
+// unnest of (intake, cell, since, status) joined to requests_h3_window),
+// decoded from the binary wire format into requests reused from group to
+// group. Then, in Go, Decide for each intake. (2) The numbers: one counter
+// update per prefix for all of its intakes (INSERT ... ON CONFLICT (prefix)
+// DO UPDATE SET n = n + k); the primaries' counts in one statement
+// (geo311_count_duplicate over unnest: no_data_found when a primary does
+// not exist), the requests in one INSERT, every note of the group (the
+// primaries' "joined as a duplicate" too) in one INSERT,
 // the idempotency keys' numbers, each number computed in SQL from the
 // counter row the transaction has just raised (the k-th of the prefix's
 // intakes gets n - (count - k), as Go computes it from the counter's
