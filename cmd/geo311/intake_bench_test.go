@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -48,7 +49,9 @@ func intakeBenchServer(b *testing.B, dbURL string) (*httptest.Server, string, []
 // the CPU time per intake of this process (server and clients: go-cpu-ms)
 // and, when serverPid is a local PostgreSQL server's postmaster, of the
 // server (pg-cpu-ms). On a shared machine the CPU figures are steadier
-// than the rate, which also counts the time others hold the cores.
+// than the rate, which also counts the time others hold the cores; steal-%
+// is how much of the machine's CPU time the hypervisor gave to other
+// guests meanwhile.
 func benchmarkIntake(b *testing.B, dbURL string, serverPid int) {
 	srv, key, pts := intakeBenchServer(b, dbURL)
 	const clients = 8
@@ -61,6 +64,7 @@ func benchmarkIntake(b *testing.B, dbURL string, serverPid int) {
 	start := time.Now()
 	goCPU := datatest.StartCPU()
 	pgCPU, pgOK := datatest.TreeCPU(serverPid)
+	stolen, stealOK := datatest.StolenCPU()
 	for c := range clients {
 		wg.Add(1)
 		go func() {
@@ -96,6 +100,12 @@ func benchmarkIntake(b *testing.B, dbURL string, serverPid int) {
 	}
 	if after, ok := datatest.TreeCPU(serverPid); ok && pgOK && serverPid > 0 {
 		b.ReportMetric(float64((after-pgCPU).Microseconds())/1000/float64(b.N), "pg-cpu-ms/intake")
+	}
+	if after, ok := datatest.StolenCPU(); ok && stealOK {
+		// The share of the machine's CPU time the hypervisor gave to other
+		// guests during the run: a run with much of it is slow for reasons
+		// outside this code.
+		b.ReportMetric(100*float64(after-stolen)/float64(el*time.Duration(runtime.NumCPU())), "steal-%")
 	}
 	b.StopTimer()
 	if f := failed.Load(); f != nil {
