@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uber/h3-go/v4"
+
 	"github.com/geo311/geo311/data"
 	"github.com/geo311/geo311/data/datatest"
 )
@@ -26,7 +28,16 @@ import (
 // this process (go-cpu-us), read from /proc (Linux, local server).
 //
 //	go test -run '^$' -bench BenchmarkCreateRequest -benchtime 5000x ./data/postgis/
-func BenchmarkCreateRequest(b *testing.B) {
+func BenchmarkCreateRequest(b *testing.B) { benchmarkCreateRequest(b, false) }
+
+// BenchmarkCreateRequestCells is BenchmarkCreateRequest with the
+// candidates the HTTP intake asks for (cmd/geo311/intake.go): the H3 cells
+// within a ring of the point, the last 30 days, open requests, every
+// service code. These intakes read their candidates together, in one
+// statement per group (selectGroupCandidates).
+func BenchmarkCreateRequestCells(b *testing.B) { benchmarkCreateRequest(b, true) }
+
+func benchmarkCreateRequest(b *testing.B, cells bool) {
 	db := openDB(b)
 	seedRequests(b, db, 20_000, 0)
 	ctx := context.Background()
@@ -52,6 +63,16 @@ func BenchmarkCreateRequest(b *testing.B) {
 			in := intakeAt(at0.Add(time.Duration(n)*time.Second), lat)
 			in.Request.Lon = -87.85 + rng.Float64()*0.3
 			in.Candidates.Near = &data.Circle{Lon: in.Request.Lon, Lat: lat, RadiusM: 100}
+			if cells {
+				r := in.Request
+				r.H3 = uint64(h3.LatLngToCell(h3.LatLng{Lat: r.Lat, Lng: r.Lon}, data.H3Resolution))
+				var f data.RequestFilter
+				for _, c := range h3.GridDisk(h3.Cell(r.H3), 1) {
+					f.Cells = append(f.Cells, uint64(c))
+				}
+				f.From, f.Status = r.RequestedAt.Add(-30*data.Day), "open"
+				in.Candidates = f
+			}
 			in.LockKeys = []int64{int64(rng.IntN(1 << 20)), int64(1<<20 + rng.IntN(1<<20))}
 			in.Notes = []data.Note{{Actor: "resident", Event: data.EventCreated, Text: "Received through the web form"}}
 			t0 := time.Now()
