@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -194,16 +195,20 @@ func benchImportChicago(b *testing.B, store string, n int) {
 			}
 		}
 	}
-	var took, cpu time.Duration
+	var took, cpu, stolen time.Duration
+	stealOK := true
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
 		clear()
 		b.StartTimer()
 		t0, c0 := time.Now(), datatest.CPU()
+		s0, ok0 := datatest.StolenCPU()
 		out, errs, err := cli(b, vars, "import", "chicago", csv)
 		took += time.Since(t0)
 		cpu += datatest.CPU() - c0
+		s1, ok1 := datatest.StolenCPU()
+		stolen, stealOK = stolen+s1-s0, stealOK && ok0 && ok1
 		if err != nil {
 			b.Fatalf("%v\n%s", err, errs)
 		}
@@ -217,6 +222,11 @@ func benchImportChicago(b *testing.B, store string, n int) {
 		// The process's CPU (SQLite's worker threads included; PostGIS's
 		// server is another process and not counted).
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/import")
+	}
+	if stealOK && took > 0 {
+		// The share of the machine's CPU time the hypervisor gave to other
+		// guests during the imports.
+		b.ReportMetric(100*float64(stolen)/float64(took*time.Duration(runtime.NumCPU())), "steal-%")
 	}
 }
 
