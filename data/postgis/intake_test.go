@@ -282,6 +282,78 @@ func TestIntakeCandidatesPlanStaleStatistics(t *testing.T) {
 	}
 }
 
+// TestIntakeGroupTwoPrefixes: one batched group holding service requests
+// and community concerns (two number prefixes, one counter row each), a
+// duplicate, and idempotency keys: each prefix's numbers continue its own
+// sequence in group order, the duplicate and its primary get their notes
+// and count, and the keys answer replays with the right requests.
+func TestIntakeGroupTwoPrefixes(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	primary, _, err := db.CreateRequest(ctx, data.Intake{Request: groupRequest("PHF", t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	concern := func(at time.Time) *data.Request {
+		r := groupRequest("CC", at)
+		r.Kind, r.PoliceRelated = data.KindCommunityConcern, true
+		return r
+	}
+	link := func([]*data.Request) (*data.DuplicateLink, error) {
+		return &data.DuplicateLink{Primary: primary.Number, Reason: "same place"}, nil
+	}
+	ins := []data.Intake{
+		{Request: concern(t0.Add(time.Minute)), LockKeys: []int64{1}, IdempotencyKey: "cc-1"},
+		{Request: groupRequest("SLA", t0.Add(2*time.Minute)), LockKeys: []int64{2}, IdempotencyKey: "sr-1"},
+		{Request: concern(t0.Add(3 * time.Minute)), LockKeys: []int64{3}},
+		{Request: groupRequest("PHF", t0.Add(4*time.Minute)), LockKeys: []int64{4}, Decide: link},
+	}
+	fallbacks := db.intake.fallbacks.Load()
+	res, again := runGroup(db, ins)
+	if len(again) != 0 || db.intake.fallbacks.Load() != fallbacks {
+		t.Fatalf("handed back %d, fallbacks %d: want the group batched", len(again), db.intake.fallbacks.Load()-fallbacks)
+	}
+	want := []string{"CC26-00000001", "SR26-00000002", "CC26-00000002", "SR26-00000003"}
+	for i, r := range res {
+		if r == nil || r.err != nil || !r.created {
+			t.Fatalf("intake %d: %+v", i, r)
+		}
+		if r.r.Number != want[i] {
+			t.Errorf("intake %d: number %s, want %s", i, r.r.Number, want[i])
+		}
+		stored, err := db.Request(ctx, want[i])
+		if err != nil || stored.Description != ins[i].Request.Description || stored.Kind != ins[i].Request.Kind {
+			t.Errorf("stored %s: %+v, %v", want[i], stored, err)
+		}
+	}
+	dup, err := db.Request(ctx, "SR26-00000003")
+	if err != nil || !dup.Duplicate || dup.ParentNumber != primary.Number {
+		t.Fatalf("duplicate: %+v, %v", dup, err)
+	}
+	p, err := db.Request(ctx, primary.Number)
+	if err != nil || p.DuplicateCount != 1 {
+		t.Fatalf("primary: %+v, %v", p, err)
+	}
+	notes, err := db.Notes(ctx, primary.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := notes[len(notes)-1]; n.Event != data.EventDuplicateOf || n.Text != "SR26-00000003 joined as a duplicate" || n.Reason != "same place" {
+		t.Errorf("primary's last note: %+v", n)
+	}
+	for key, number := range map[string]string{"cc-1": "CC26-00000001", "sr-1": "SR26-00000002"} {
+		in := data.Intake{Request: groupRequest("SLA", t0.Add(time.Hour)), IdempotencyKey: key}
+		if key == "cc-1" {
+			in.Request = concern(t0.Add(time.Hour))
+		}
+		got, created, err := db.CreateRequest(ctx, in)
+		if err != nil || created || got.Number != number {
+			t.Errorf("replay of %s: %v, created %v, %v; want %s", key, got, created, err, number)
+		}
+	}
+}
+
 // groupCandidateFilters are three intakes' candidate filters over the
 // requests of seedRequests: the cells of a few stored requests and their
 // neighbours, windows from the year's start and from its middle, with and
