@@ -24,6 +24,19 @@ func groupRequest(code string, at time.Time) *data.Request {
 	}
 }
 
+// openWithPrimary opens a fresh store holding one request, a primary for
+// the groups that follow, requested at t0.
+func openWithPrimary(t *testing.T) (db *DB, t0 time.Time, primary *data.Request) {
+	t.Helper()
+	db = openDB(t)
+	t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	primary, _, err := db.CreateRequest(t.Context(), data.Intake{Request: groupRequest("PHF", t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, t0, primary
+}
+
 // runGroup hands jobs to the committer as one group, as run would, and
 // returns each job's answer (nil for a job handed back) and the jobs
 // handed back.
@@ -51,13 +64,8 @@ func runGroup(db *DB, ins []data.Intake) ([]*intakeResult, []*intakeJob) {
 // a duplicate linked to a primary stored before, the primary's count and
 // notes, an idempotency key, a replay of it in the next group.
 func TestIntakeGroupBatched(t *testing.T) {
-	db := openDB(t)
+	db, t0, primary := openWithPrimary(t)
 	ctx := t.Context()
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	primary, _, err := db.CreateRequest(ctx, data.Intake{Request: groupRequest("PHF", t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	link := func(cands []*data.Request) (*data.DuplicateLink, error) {
 		for _, c := range cands {
 			if c.Number == primary.Number {
@@ -288,13 +296,8 @@ func TestIntakeCandidatesPlanStaleStatistics(t *testing.T) {
 // sequence in group order, the duplicate and its primary get their notes
 // and count, and the keys answer replays with the right requests.
 func TestIntakeGroupTwoPrefixes(t *testing.T) {
-	db := openDB(t)
+	db, t0, primary := openWithPrimary(t)
 	ctx := t.Context()
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	primary, _, err := db.CreateRequest(ctx, data.Intake{Request: groupRequest("PHF", t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	concern := func(at time.Time) *data.Request {
 		r := groupRequest("CC", at)
 		r.Kind, r.PoliceRelated = data.KindCommunityConcern, true
